@@ -1,0 +1,327 @@
+import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY, MAX_UNCLAIMED_MESSAGES, PROTOCOL_VERSION } from "./defaults.js";
+import { ClientDescriptor } from "./descriptors.js";
+import { ConduitError, ConnectionError, InvalidArgumentError } from "./errors.js";
+import { log } from "./log.js";
+import type { Engine, IceServer } from "./peer/engine.js";
+import { loadEngine } from "./peer/engines.js";
+import { type Delivery, PeerLink } from "./peer/link.js";
+import { OutboundQueue, type OutboundStats } from "./peer/sender.js";
+import { SignalingClient } from "./signaling/client.js";
+import type { StreamSummary, SubscribeReply } from "./signaling/protocol.js";
+import type { PushToServerOptions, RemoteStreams, SubscribeOptions } from "./streams/manager.js";
+import { Subscription } from "./streams/subscription.js";
+import { BoundedQueue } from "./util/bounded-queue.js";
+import { Emitter } from "./util/emitter.js";
+import { decodeBody } from "./wire/codec.js";
+import { OutgoingMessage } from "./wire/outgoing.js";
+
+const debug = log("client");
+
+export type ClientStatus =
+  | { state: "idle" }
+  | { state: "connecting" }
+  | { state: "connected"; clientId: string }
+  | { state: "closed"; reason: string; error?: ConduitError };
+
+interface ClientEvents {
+  status: [ClientStatus];
+}
+
+/** One server stream this client receives, shared by all its local iterators. */
+interface Inbound {
+  name: string;
+  ready: Promise<SubscribeReply>;
+  reply: SubscribeReply | undefined;
+  subscribers: Set<Subscription>;
+}
+
+/** One client stream this client pushes to the server. */
+interface Outbound {
+  ready: Promise<number>;
+  delivery: Delivery;
+  queue: OutboundQueue;
+  seq: number;
+}
+
+/**
+ * Connects to a conduit server: Socket.IO for control, a WebRTC peer for data.
+ * Use it through a StreamManager: `streams.registerClientHandlers(client)`.
+ */
+export class Client extends Emitter<ClientEvents> implements RemoteStreams {
+  readonly descriptor: ClientDescriptor;
+  private readonly signaling = new SignalingClient();
+  private link: PeerLink | undefined;
+  private clientId: string | undefined;
+  private currentStatus: ClientStatus = { state: "idle" };
+  private maxMessageBytes: number;
+  private readonly inboundByName = new Map<string, Inbound>();
+  private readonly inboundById = new Map<number, Inbound>();
+  private readonly outbound = new Map<string, Outbound>();
+  /** Messages for stream ids whose subscribe reply has not arrived yet. */
+  private readonly unclaimed = new BoundedQueue<{ streamId: number; body: Uint8Array }>(
+    MAX_UNCLAIMED_MESSAGES,
+  );
+  /** Messages dropped because they could not be decoded. */
+  undecodable = 0;
+
+  constructor(descriptor: ClientDescriptor = new ClientDescriptor()) {
+    super();
+    if (!(descriptor instanceof ClientDescriptor)) {
+      throw new InvalidArgumentError("Client takes a ClientDescriptor: new Client(new ClientDescriptor({ ... }))");
+    }
+    this.descriptor = descriptor;
+    this.maxMessageBytes = descriptor.maxMessageBytes;
+  }
+
+  /** The id the server gave this client; set once connected. */
+  get id(): string | undefined {
+    return this.clientId;
+  }
+
+  get status(): ClientStatus {
+    return this.currentStatus;
+  }
+
+  /**
+   * Authenticates, then sets up the WebRTC link; resolves once both data channels are open.
+   * Rejects with AuthenticationError (wrong password) or ConnectionError (unreachable, timeout).
+   */
+  async connect(): Promise<void> {
+    if (this.currentStatus.state !== "idle") {
+      throw new ConnectionError(`connect() called while ${this.currentStatus.state}`, "CONNECTION_FAILED");
+    }
+    this.setStatus({ state: "connecting" });
+    const d = this.descriptor;
+    const deadline = Date.now() + d.connectTimeoutMs;
+    try {
+      const engine = await loadEngine(d.engine);
+      await this.signaling.connect(d.url, d.password, d.connectTimeoutMs);
+      const hello = await this.signaling.request("hello", { protocol: PROTOCOL_VERSION }, remaining(deadline));
+      if (hello.protocol !== PROTOCOL_VERSION) {
+        throw new ConnectionError(`server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`);
+      }
+      this.clientId = hello.clientId;
+      this.maxMessageBytes = Math.min(this.maxMessageBytes, hello.maxMessageBytes);
+      await this.openLink(engine, [...hello.iceServers, ...d.iceServers], deadline);
+    } catch (err) {
+      const error =
+        err instanceof ConduitError ? err : new ConnectionError(`connect failed: ${String(err)}`, "CONNECTION_FAILED", { cause: err });
+      this.shutdown("connect failed", error);
+      throw error;
+    }
+    this.signaling.on("disconnect", (reason) => this.shutdown(`signaling lost: ${reason}`, lost()));
+    this.signaling.on("streamClosed", ({ stream, streamId }) => this.streamClosed(stream, streamId));
+    this.setStatus({ state: "connected", clientId: this.clientId as string });
+  }
+
+  /** Closes the link; every subscription's loop ends normally. */
+  async close(): Promise<void> {
+    this.shutdown("closed by client");
+  }
+
+  subscribe(name: string, options: SubscribeOptions): Subscription {
+    if (this.currentStatus.state !== "connected") {
+      return new Subscription(name, 1, () => {}, Promise.reject(notConnected()));
+    }
+    let entry = this.inboundByName.get(name);
+    if (!entry) {
+      entry = this.openInbound(name, options.wait ?? false);
+      this.inboundByName.set(name, entry);
+    }
+    const inbound = entry;
+    const subscription: Subscription = new Subscription(
+      name,
+      options.bufferSize ?? inbound.reply?.bufferSize ?? DEFAULT_BUFFER_SIZE,
+      () => this.dropSubscriber(inbound, subscription),
+      inbound.ready.then((reply) => {
+        if (options.bufferSize === undefined) subscription.setBufferSize(reply.bufferSize);
+      }),
+    );
+    inbound.subscribers.add(subscription);
+    return subscription;
+  }
+
+  async publish(name: string, data: unknown, options: PushToServerOptions): Promise<void> {
+    const link = this.link;
+    if (this.currentStatus.state !== "connected" || !link) throw notConnected();
+    let out = this.outbound.get(name);
+    if (!out) {
+      const delivery = options.delivery ?? (DEFAULT_DELIVERY as Delivery);
+      const ready = this.signaling.request("publish", { stream: name, delivery }).then((r) => r.streamId);
+      out = { ready, delivery, queue: new OutboundQueue(options.bufferSize ?? DEFAULT_BUFFER_SIZE), seq: 0 };
+      this.outbound.set(name, out);
+      ready.catch(() => this.outbound.delete(name));
+    } else if (options.delivery !== undefined && options.delivery !== out.delivery) {
+      throw new InvalidArgumentError(`client stream "${name}" is ${out.delivery}; its delivery cannot change`);
+    }
+    const streamId = await out.ready;
+    out.seq = (out.seq + 1) >>> 0;
+    link.send(out.delivery, out.queue, new OutgoingMessage(streamId, out.seq, data, this.maxMessageBytes));
+  }
+
+  async listStreams(): Promise<StreamSummary[]> {
+    if (this.currentStatus.state !== "connected") throw notConnected();
+    return (await this.signaling.request("list", {})).streams;
+  }
+
+  /** Per client stream: messages handed to the link, bytes, drops, queue depth. */
+  publishStats(): Record<string, OutboundStats> {
+    const out: Record<string, OutboundStats> = {};
+    for (const [name, o] of this.outbound) out[name] = o.queue.stats;
+    return out;
+  }
+
+  private async openLink(engine: Engine, iceServers: IceServer[], deadline: number): Promise<void> {
+    const d = this.descriptor;
+    const link = new PeerLink(this.clientId as string, engine, {
+      iceServers,
+      bindAddress: d.iceBindAddress,
+      iceTransportPolicy: d.iceTransportPolicy,
+    }, { maxMessageBytes: this.maxMessageBytes });
+    this.link = link;
+    link.on("signal", (message) => this.signaling.sendSignal(message));
+    this.signaling.on("signal", (message) => {
+      link.applyRemote(message).catch((err) => debug("bad signal from server: %O", err));
+    });
+    link.on("message", (_delivery, streamId, _seq, body) => this.receive(streamId, body));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ConnectionError(`WebRTC link not open within ${d.connectTimeoutMs} ms (peer state: ${lastState})`));
+      }, remaining(deadline));
+      let lastState = "new";
+      const offState = link.on("state", (s) => {
+        lastState = s;
+      });
+      const offOpen = link.on("open", () => {
+        cleanup();
+        resolve();
+      });
+      const offClose = link.on("close", (reason) => {
+        cleanup();
+        reject(new ConnectionError(`WebRTC link failed: ${reason}`));
+      });
+      const cleanup = () => {
+        clearTimeout(timer);
+        offState();
+        offOpen();
+        offClose();
+      };
+      link.start().catch((err) => {
+        cleanup();
+        reject(new ConnectionError("could not create the WebRTC offer", "CONNECTION_FAILED", { cause: err }));
+      });
+    });
+    link.on("close", (reason) => this.shutdown(`peer link lost: ${reason}`, lost()));
+  }
+
+  /** Sends the subscribe request that all local subscribers of `name` share. */
+  private openInbound(name: string, wait: boolean): Inbound {
+    const entry: Inbound = {
+      name,
+      reply: undefined,
+      subscribers: new Set(),
+      ready: this.signaling.request("subscribe", { stream: name, wait }, undefined, name),
+    };
+    entry.ready = entry.ready.then(
+      (reply) => {
+        if (this.inboundByName.get(name) !== entry || entry.subscribers.size === 0) {
+          // Every local subscriber left while the request was in flight.
+          this.signaling.request("unsubscribe", { stream: name }).catch(() => undefined);
+          return reply;
+        }
+        entry.reply = reply;
+        this.inboundById.set(reply.streamId, entry);
+        this.claimUnclaimed(reply.streamId);
+        return reply;
+      },
+      (err: unknown) => {
+        if (this.inboundByName.get(name) === entry) this.inboundByName.delete(name);
+        throw err;
+      },
+    );
+    return entry;
+  }
+
+  private dropSubscriber(entry: Inbound, subscription: Subscription): void {
+    entry.subscribers.delete(subscription);
+    if (entry.subscribers.size > 0 || this.inboundByName.get(entry.name) !== entry) return;
+    this.inboundByName.delete(entry.name);
+    if (!entry.reply) return; // the reply handler unsubscribes
+    this.inboundById.delete(entry.reply.streamId);
+    this.link?.forgetStream(entry.reply.delivery, entry.reply.streamId);
+    if (this.currentStatus.state === "connected") {
+      this.signaling.request("unsubscribe", { stream: entry.name }).catch(() => undefined);
+    }
+  }
+
+  private receive(streamId: number, body: Uint8Array): void {
+    const entry = this.inboundById.get(streamId);
+    if (!entry) {
+      this.unclaimed.push({ streamId, body });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = decodeBody(body);
+    } catch {
+      this.undecodable++;
+      return;
+    }
+    for (const subscription of entry.subscribers) subscription.deliver(value);
+  }
+
+  private claimUnclaimed(streamId: number): void {
+    const held: { streamId: number; body: Uint8Array }[] = [];
+    for (let m = this.unclaimed.shift(); m; m = this.unclaimed.shift()) held.push(m);
+    for (const m of held) {
+      if (m.streamId === streamId) this.receive(streamId, m.body);
+      else this.unclaimed.push(m);
+    }
+  }
+
+  private streamClosed(name: string, streamId: number): void {
+    const entry = this.inboundById.get(streamId);
+    if (!entry || entry.name !== name) return;
+    this.inboundById.delete(streamId);
+    this.inboundByName.delete(name);
+    this.link?.forgetStream(entry.reply?.delivery ?? "realtime", streamId);
+    for (const subscription of [...entry.subscribers]) subscription.end();
+  }
+
+  private shutdown(reason: string, error?: ConduitError): void {
+    if (this.currentStatus.state === "closed") return;
+    debug("%s shutting down: %s", this.clientId ?? "client", reason);
+    for (const entry of this.inboundByName.values()) {
+      for (const subscription of [...entry.subscribers]) {
+        if (error) subscription.fail(error);
+        else subscription.end();
+      }
+    }
+    this.inboundByName.clear();
+    this.inboundById.clear();
+    this.outbound.clear();
+    this.unclaimed.clear();
+    this.link?.close(reason);
+    this.link = undefined;
+    this.signaling.destroy();
+    this.setStatus(error ? { state: "closed", reason, error } : { state: "closed", reason });
+  }
+
+  private setStatus(status: ClientStatus): void {
+    this.currentStatus = status;
+    this.emit("status", status);
+  }
+}
+
+function remaining(deadline: number): number {
+  return Math.max(1, deadline - Date.now());
+}
+
+function notConnected(): ConnectionError {
+  return new ConnectionError("not connected; await client.connect() first", "NOT_CONNECTED");
+}
+
+function lost(): ConnectionError {
+  return new ConnectionError("connection to the server was lost");
+}

@@ -1,0 +1,50 @@
+/** Every default in one place. Option interfaces refer here in their `@default` docs. */
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = "0.0.0.0";
+export const DEFAULT_SERVER_HOST = "localhost";
+export const DEFAULT_ENGINE = "node-datachannel";
+
+/** Messages each subscriber may hold before the oldest is dropped. */
+export const DEFAULT_BUFFER_SIZE = 100;
+export const DEFAULT_DELIVERY = "realtime";
+
+/** Largest single pushed message after MessagePack encoding. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Largest data-channel message we send: header + chunk payload. 64 KiB is what every engine accepts. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/** Stop handing bytes to an engine above this; resume when it drains below the low mark. */
+export const HIGH_WATER_BYTES = 1024 * 1024;
+export const LOW_WATER_BYTES = 256 * 1024;
+
+/** Reassembly bounds per link: partial messages held at once, their bytes, their age. */
+export const MAX_PARTIAL_MESSAGES = 64;
+export const MAX_PARTIAL_AGE_MS = 5_000;
+
+/** Frames for stream ids the client has not yet learned (subscribe reply still in flight). */
+export const MAX_UNCLAIMED_MESSAGES = 64;
+
+export const STREAM_NAME_MAX_LENGTH = 128;
+
+/** Time for `client.connect()`: auth, offer/answer, ICE, DTLS, SCTP, both channels open. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+/** Socket.IO heartbeat: a vanished client is noticed within interval + timeout. */
+export const DEFAULT_PING_INTERVAL_MS = 5_000;
+export const DEFAULT_PING_TIMEOUT_MS = 5_000;
+
+/** Failed password attempts one address may make per window before being refused unchecked. */
+export const AUTH_MAX_FAILURES = 5;
+export const AUTH_FAILURE_WINDOW_MS = 60_000;
+/** Addresses tracked by the limiter at once (bounded memory under a spray of sources). */
+export const AUTH_TRACKED_ADDRESSES = 10_000;
+
+/** Per-client control-plane limits. */
+export const MAX_SUBSCRIPTIONS_PER_CLIENT = 256;
+export const MAX_PUBLISHED_STREAMS_PER_CLIENT = 64;
+export const MAX_PENDING_WAITS_PER_CLIENT = 64;
+/** Largest Socket.IO message accepted (SDP and control payloads are small). */
+export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
+
+/** Protocol version carried in frames and the hello reply. */
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,175 @@
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_ENGINE,
+  DEFAULT_HOST,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_PING_INTERVAL_MS,
+  DEFAULT_PING_TIMEOUT_MS,
+  DEFAULT_PORT,
+  DEFAULT_SERVER_HOST,
+} from "./defaults.js";
+import { InvalidArgumentError } from "./errors.js";
+import type { EngineName, IceServer } from "./peer/engine.js";
+import { ENGINE_NAMES } from "./peer/engines.js";
+import { parseIceUrl, iceUrls } from "./peer/ice-servers.js";
+
+/** Options both ends share. */
+export interface PeerOptions {
+  /** WebRTC engine. @default "node-datachannel" */
+  engine?: EngineName;
+  /** STUN/TURN servers. @default [] — host candidates only; no public STUN server is contacted. */
+  iceServers?: IceServer[];
+  /** Gather ICE host candidates on this local address only, e.g. "127.0.0.1". @default all interfaces */
+  iceBindAddress?: string;
+  /** "relay" forces traffic through TURN. @default "all" */
+  iceTransportPolicy?: "all" | "relay";
+  /** Largest encoded message sent or accepted. @default 16 MiB */
+  maxMessageBytes?: number;
+}
+
+export interface ServerOptions extends PeerOptions {
+  /** Address the signaling server listens on. @default "0.0.0.0" */
+  host?: string;
+  /** Signaling port; 0 picks a free one (read it from `server.port`). @default 8080 */
+  port?: number;
+  /** Shared password clients must present. Omitted: every client is accepted. */
+  password?: string;
+  /** Socket.IO heartbeat interval. @default 5000 */
+  pingIntervalMs?: number;
+  /** A client silent this long after a ping is dropped. @default 5000 */
+  pingTimeoutMs?: number;
+}
+
+export interface ClientOptions extends PeerOptions {
+  /** @default "localhost" */
+  serverHost?: string;
+  /** @default 8080 */
+  serverPort?: number;
+  /** Use https/wss for signaling. @default false */
+  secure?: boolean;
+  password?: string;
+  /** Time allowed for `connect()`: auth, negotiation, ICE, DTLS and both channels open. @default 15000 */
+  connectTimeoutMs?: number;
+}
+
+function validatePort(port: unknown, what: string): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`${what} must be an integer from 0 to 65535, not ${String(port)}`);
+  }
+  return port;
+}
+
+function validatePositiveInt(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`${what} must be a positive integer, not ${String(value)}`);
+  }
+  return value;
+}
+
+function validateNonEmpty(value: unknown, what: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InvalidArgumentError(`${what} must be a non-empty string`);
+  }
+  return value;
+}
+
+function validatePeerOptions(options: PeerOptions): Required<Omit<PeerOptions, "iceBindAddress">> & {
+  iceBindAddress: string | undefined;
+} {
+  const engine = options.engine ?? (DEFAULT_ENGINE as EngineName);
+  if (!ENGINE_NAMES.includes(engine)) {
+    throw new InvalidArgumentError(`engine must be one of ${ENGINE_NAMES.join(", ")}, not "${engine}"`);
+  }
+  const iceServers = options.iceServers ?? [];
+  if (!Array.isArray(iceServers)) throw new InvalidArgumentError("iceServers must be an array");
+  for (const server of iceServers) {
+    for (const url of iceUrls(server)) {
+      try {
+        parseIceUrl(url);
+      } catch {
+        throw new InvalidArgumentError(`iceServers: "${url}" is not a stun:, stuns:, turn: or turns: URL`);
+      }
+    }
+  }
+  const policy = options.iceTransportPolicy ?? "all";
+  if (policy !== "all" && policy !== "relay") {
+    throw new InvalidArgumentError(`iceTransportPolicy must be "all" or "relay"`);
+  }
+  if (options.iceBindAddress !== undefined) validateNonEmpty(options.iceBindAddress, "iceBindAddress");
+  return {
+    engine,
+    iceServers,
+    iceBindAddress: options.iceBindAddress,
+    iceTransportPolicy: policy,
+    maxMessageBytes: validatePositiveInt(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, "maxMessageBytes"),
+  };
+}
+
+/** Server configuration; validated here, so a bad option fails at construction. */
+export class ServerDescriptor {
+  readonly host: string;
+  readonly port: number;
+  readonly password: string | undefined;
+  readonly engine: EngineName;
+  readonly iceServers: IceServer[];
+  readonly iceBindAddress: string | undefined;
+  readonly iceTransportPolicy: "all" | "relay";
+  readonly maxMessageBytes: number;
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+
+  constructor(options: ServerOptions = {}) {
+    const peer = validatePeerOptions(options);
+    this.engine = peer.engine;
+    this.iceServers = peer.iceServers;
+    this.iceBindAddress = peer.iceBindAddress;
+    this.iceTransportPolicy = peer.iceTransportPolicy;
+    this.maxMessageBytes = peer.maxMessageBytes;
+    this.host = validateNonEmpty(options.host ?? DEFAULT_HOST, "host");
+    this.port = validatePort(options.port ?? DEFAULT_PORT, "port");
+    if (options.password !== undefined) validateNonEmpty(options.password, "password");
+    this.password = options.password;
+    this.pingIntervalMs = validatePositiveInt(options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, "pingIntervalMs");
+    this.pingTimeoutMs = validatePositiveInt(options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS, "pingTimeoutMs");
+  }
+}
+
+/** Client configuration; validated here, so a bad option fails at construction. */
+export class ClientDescriptor {
+  readonly serverHost: string;
+  readonly serverPort: number;
+  readonly secure: boolean;
+  readonly password: string | undefined;
+  readonly engine: EngineName;
+  readonly iceServers: IceServer[];
+  readonly iceBindAddress: string | undefined;
+  readonly iceTransportPolicy: "all" | "relay";
+  readonly maxMessageBytes: number;
+  readonly connectTimeoutMs: number;
+
+  constructor(options: ClientOptions = {}) {
+    const peer = validatePeerOptions(options);
+    this.engine = peer.engine;
+    this.iceServers = peer.iceServers;
+    this.iceBindAddress = peer.iceBindAddress;
+    this.iceTransportPolicy = peer.iceTransportPolicy;
+    this.maxMessageBytes = peer.maxMessageBytes;
+    this.serverHost = validateNonEmpty(options.serverHost ?? DEFAULT_SERVER_HOST, "serverHost");
+    this.serverPort = validatePort(options.serverPort ?? DEFAULT_PORT, "serverPort");
+    if (this.serverPort === 0) throw new InvalidArgumentError("serverPort must be from 1 to 65535");
+    this.secure = options.secure ?? false;
+    if (options.password !== undefined && typeof options.password !== "string") {
+      throw new InvalidArgumentError("password must be a string");
+    }
+    this.password = options.password;
+    this.connectTimeoutMs = validatePositiveInt(
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      "connectTimeoutMs",
+    );
+  }
+
+  get url(): string {
+    const host = this.serverHost.includes(":") ? `[${this.serverHost}]` : this.serverHost;
+    return `${this.secure ? "https" : "http"}://${host}:${this.serverPort}`;
+  }
+}

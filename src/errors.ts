@@ -1,0 +1,117 @@
+/** Stable machine-readable error codes; also sent over the wire in control replies. */
+export type ErrorCode =
+  | "INVALID_ARGUMENT"
+  | "AUTH_FAILED"
+  | "RATE_LIMITED"
+  | "STREAM_NOT_FOUND"
+  | "STREAM_EXISTS"
+  | "STREAM_CLOSED"
+  | "CONNECTION_FAILED"
+  | "NOT_CONNECTED"
+  | "MESSAGE_TOO_LARGE"
+  | "PROTOCOL_ERROR"
+  | "LIMIT_EXCEEDED";
+
+/** Base class of every error conduit-rtc throws. `code` is stable; `message` is for people. */
+export class ConduitError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A bad argument or option at a call site; the message says what to fix. */
+export class InvalidArgumentError extends ConduitError {
+  constructor(message: string) {
+    super("INVALID_ARGUMENT", message);
+  }
+}
+
+/** The server refused the credentials (or refused to check them yet: `RATE_LIMITED`). */
+export class AuthenticationError extends ConduitError {
+  constructor(message: string, code: "AUTH_FAILED" | "RATE_LIMITED" = "AUTH_FAILED") {
+    super(code, message);
+  }
+}
+
+export class StreamNotFoundError extends ConduitError {
+  readonly stream: string;
+  constructor(stream: string) {
+    super("STREAM_NOT_FOUND", `stream "${stream}" does not exist`);
+    this.stream = stream;
+  }
+}
+
+export class StreamExistsError extends ConduitError {
+  readonly stream: string;
+  constructor(stream: string) {
+    super("STREAM_EXISTS", `stream "${stream}" already exists; close it first or pick another name`);
+    this.stream = stream;
+  }
+}
+
+export class StreamClosedError extends ConduitError {
+  readonly stream: string;
+  constructor(stream: string) {
+    super("STREAM_CLOSED", `stream "${stream}" is closed`);
+    this.stream = stream;
+  }
+}
+
+/** Signaling or the WebRTC link could not be set up, or was lost. */
+export class ConnectionError extends ConduitError {
+  constructor(
+    message: string,
+    code: "CONNECTION_FAILED" | "NOT_CONNECTED" = "CONNECTION_FAILED",
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+export class MessageTooLargeError extends ConduitError {
+  constructor(size: number, limit: number) {
+    super("MESSAGE_TOO_LARGE", `message of ${size} bytes exceeds maxMessageBytes (${limit})`);
+  }
+}
+
+/** The peer broke the protocol, or a per-client limit was hit. */
+export class ProtocolError extends ConduitError {
+  constructor(message: string, code: "PROTOCOL_ERROR" | "LIMIT_EXCEEDED" = "PROTOCOL_ERROR") {
+    super(code, message);
+  }
+}
+
+/** Wire form of an error in a control reply. */
+export interface ErrorReply {
+  code: ErrorCode;
+  message: string;
+}
+
+export function toErrorReply(err: unknown): ErrorReply {
+  if (err instanceof ConduitError) return { code: err.code, message: err.message };
+  return { code: "PROTOCOL_ERROR", message: "internal error" };
+}
+
+/** Rebuilds the typed error a server reply describes. */
+export function fromErrorReply(reply: ErrorReply, stream?: string): ConduitError {
+  switch (reply.code) {
+    case "STREAM_NOT_FOUND":
+      return new StreamNotFoundError(stream ?? "?");
+    case "STREAM_CLOSED":
+      return new StreamClosedError(stream ?? "?");
+    case "AUTH_FAILED":
+    case "RATE_LIMITED":
+      return new AuthenticationError(reply.message, reply.code);
+    case "INVALID_ARGUMENT":
+      return new InvalidArgumentError(reply.message);
+    case "PROTOCOL_ERROR":
+    case "LIMIT_EXCEEDED":
+      return new ProtocolError(reply.message, reply.code);
+    default:
+      return new ConduitError(reply.code, reply.message);
+  }
+}

@@ -1,0 +1,36 @@
+export { Client, type ClientStatus } from "./client.js";
+export * as defaults from "./defaults.js";
+export {
+  type ClientOptions,
+  ClientDescriptor,
+  type PeerOptions,
+  ServerDescriptor,
+  type ServerOptions,
+} from "./descriptors.js";
+export {
+  AuthenticationError,
+  ConduitError,
+  ConnectionError,
+  type ErrorCode,
+  InvalidArgumentError,
+  MessageTooLargeError,
+  ProtocolError,
+  StreamClosedError,
+  StreamExistsError,
+  StreamNotFoundError,
+} from "./errors.js";
+export type { EngineName, IceServer } from "./peer/engine.js";
+export type { Delivery } from "./peer/link.js";
+export type { OutboundStats } from "./peer/sender.js";
+export { Server } from "./server.js";
+export type { StreamSummary } from "./signaling/protocol.js";
+export type { ClientStreamHandler, ClientStreamStats } from "./streams/client-streams.js";
+export {
+  type PushToServerOptions,
+  type StreamManagerOptions,
+  type StreamOptions,
+  StreamManager,
+  type SubscribeOptions,
+} from "./streams/manager.js";
+export type { Stream, StreamInfo, SubscriberStats } from "./streams/stream.js";
+export type { Subscription, SubscriptionStats } from "./streams/subscription.js";

@@ -1,0 +1,112 @@
+/**
+ * The one interface conduit talks to WebRTC through. Adapters: node-datachannel,
+ * werift (Node) and the browser's RTCPeerConnection. Every callback an adapter
+ * invokes is already guarded: an exception in conduit code never reaches native code.
+ */
+
+export type EngineName = "node-datachannel" | "werift";
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface PeerConfig {
+  /** Empty: host candidates only; no STUN server is ever contacted by default. */
+  iceServers: IceServer[];
+  /** Gather host candidates on this local address only (e.g. "127.0.0.1"). */
+  bindAddress?: string;
+  iceTransportPolicy: "all" | "relay";
+}
+
+export type SignalMessage =
+  | { kind: "description"; type: "offer" | "answer"; sdp: string }
+  | { kind: "candidate"; candidate: string; mid: string };
+
+export type PeerState = "new" | "connecting" | "connected" | "disconnected" | "failed" | "closed";
+
+export interface PeerHandlers {
+  signal(message: SignalMessage): void;
+  stateChange(state: PeerState): void;
+}
+
+export interface ChannelSpec {
+  label: string;
+  /** Negotiated out of band: both sides create the channel with this id. */
+  id: number;
+  ordered: boolean;
+  /** Set for partially reliable channels; 0 = never retransmit. */
+  maxRetransmits?: number;
+}
+
+export interface ChannelHandlers {
+  open(): void;
+  close(): void;
+  message(data: Uint8Array): void;
+  bufferedAmountLow(): void;
+}
+
+export interface EngineChannel {
+  readonly spec: ChannelSpec;
+  isOpen(): boolean;
+  /** Largest message the remote accepts; known once open. */
+  maxMessageSize(): number;
+  bufferedAmount(): number;
+  setBufferedAmountLowThreshold(bytes: number): void;
+  send(data: Uint8Array): void;
+  close(): void;
+}
+
+export interface EnginePeer {
+  /** Negotiated channels: create them all before `startOffer()` / the remote offer. */
+  createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel;
+  /** Offerer only: emits the offer (and candidates) through `signal`. */
+  startOffer(): Promise<void>;
+  /** Applies a remote description or candidate; answers an offer. Candidates that arrive
+   * before the remote description are held until it is set. */
+  applyRemote(message: SignalMessage): Promise<void>;
+  close(): void;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  createPeer(id: string, config: PeerConfig, handlers: PeerHandlers): EnginePeer;
+}
+
+/** Runs a callback so that any exception is routed to `onError` instead of escaping. */
+export function guard<A extends unknown[]>(
+  fn: (...args: A) => void,
+  onError: (err: unknown) => void,
+): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch (err) {
+      try {
+        onError(err);
+      } catch {
+        // an error handler that throws must still not reach native code
+      }
+    }
+  };
+}
+
+/** Holds remote candidates until the remote description is set. */
+export class CandidateQueue {
+  private held: { candidate: string; mid: string }[] | undefined = [];
+
+  /** Returns true if held (no remote description yet). */
+  hold(candidate: string, mid: string, limit = 256): boolean {
+    if (!this.held) return false;
+    if (this.held.length < limit) this.held.push({ candidate, mid });
+    return true;
+  }
+
+  /** Called once the remote description is set; returns what was held. */
+  release(): { candidate: string; mid: string }[] {
+    const held = this.held ?? [];
+    this.held = undefined;
+    return held;
+  }
+}

@@ -1,0 +1,23 @@
+import type { IceServer } from "./engine.js";
+
+export interface ParsedIceUrl {
+  scheme: "stun" | "stuns" | "turn" | "turns";
+  host: string;
+  port: number;
+  transport: "udp" | "tcp" | undefined;
+}
+
+/** Parses an RFC 7064/7065 URL: `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`. */
+export function parseIceUrl(url: string): ParsedIceUrl {
+  const match = /^(stuns?|turns?):(\[[^\]]+\]|[^:?]+)(?::(\d+))?(?:\?transport=(udp|tcp))?$/.exec(url);
+  if (!match) throw new Error(`not a STUN/TURN URL: ${url}`);
+  const scheme = match[1] as ParsedIceUrl["scheme"];
+  const secure = scheme === "stuns" || scheme === "turns";
+  const port = match[3] ? Number(match[3]) : secure ? 5349 : 3478;
+  const host = (match[2] as string).replace(/^\[|\]$/g, "");
+  return { scheme, host, port, transport: match[4] as ParsedIceUrl["transport"] };
+}
+
+export function iceUrls(server: IceServer): string[] {
+  return Array.isArray(server.urls) ? server.urls : [server.urls];
+}

@@ -1,0 +1,177 @@
+import {
+  HIGH_WATER_BYTES,
+  LOW_WATER_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_PARTIAL_AGE_MS,
+  MAX_PARTIAL_MESSAGES,
+} from "../defaults.js";
+import { log } from "../log.js";
+import { Emitter } from "../util/emitter.js";
+import type { OutgoingMessage } from "../wire/outgoing.js";
+import { Reassembler, type ReassemblerStats } from "../wire/reassembler.js";
+import type {
+  ChannelSpec,
+  Engine,
+  EngineChannel,
+  EnginePeer,
+  PeerConfig,
+  PeerState,
+  SignalMessage,
+} from "./engine.js";
+import { ChannelSender, type OutboundQueue } from "./sender.js";
+
+const debug = log("peer");
+
+export type Delivery = "realtime" | "reliable";
+export const DELIVERIES: readonly Delivery[] = ["realtime", "reliable"];
+
+/** Both sides create these channels with the same fixed ids (negotiated: true). */
+export const CHANNEL_SPECS: Record<Delivery, ChannelSpec> = {
+  realtime: { label: "conduit-realtime", id: 0, ordered: false, maxRetransmits: 0 },
+  reliable: { label: "conduit-reliable", id: 1, ordered: true },
+};
+
+export interface LinkEvents {
+  signal: [SignalMessage];
+  /** Both channels are open. */
+  open: [];
+  message: [delivery: Delivery, streamId: number, seq: number, body: Uint8Array];
+  /** The link is gone for good; `reason` says why. */
+  close: [reason: string];
+  state: [PeerState];
+}
+
+export interface LinkOptions {
+  maxMessageBytes: number;
+}
+
+interface Lane {
+  channel: EngineChannel;
+  sender: ChannelSender;
+  reassembler: Reassembler;
+  open: boolean;
+}
+
+/** One WebRTC peer connection with its two data channels, flow control and reassembly. */
+export class PeerLink extends Emitter<LinkEvents> {
+  private readonly peer: EnginePeer;
+  private readonly lanes: Record<Delivery, Lane>;
+  private closed = false;
+  private isOpen = false;
+
+  constructor(
+    readonly id: string,
+    engine: Engine,
+    config: PeerConfig,
+    options: LinkOptions,
+  ) {
+    super();
+    this.peer = engine.createPeer(id, config, {
+      signal: (message) => {
+        if (!this.closed) this.emit("signal", message);
+      },
+      stateChange: (state) => this.onState(state),
+    });
+    this.lanes = {
+      realtime: this.createLane("realtime", options),
+      reliable: this.createLane("reliable", options),
+    };
+  }
+
+  get opened(): boolean {
+    return this.isOpen;
+  }
+
+  /** Offerer side: sends the offer through the `signal` event. */
+  async start(): Promise<void> {
+    await this.peer.startOffer();
+  }
+
+  async applyRemote(message: SignalMessage): Promise<void> {
+    if (!this.closed) await this.peer.applyRemote(message);
+  }
+
+  send(delivery: Delivery, target: OutboundQueue, message: OutgoingMessage): void {
+    if (!this.closed) this.lanes[delivery].sender.enqueue(target, message);
+  }
+
+  /** Stops feeding a queue (unsubscribe); what the engine already holds still goes out. */
+  detach(delivery: Delivery, target: OutboundQueue): void {
+    this.lanes[delivery].sender.remove(target);
+  }
+
+  forgetStream(delivery: Delivery, streamId: number): void {
+    this.lanes[delivery].reassembler.forgetStream(streamId);
+  }
+
+  stats(): Record<Delivery, ReassemblerStats & { bufferedAmount: number }> {
+    const lane = (d: Delivery) => ({
+      ...this.lanes[d].reassembler.stats,
+      bufferedAmount: this.lanes[d].open ? this.lanes[d].sender.bufferedAmount : 0,
+    });
+    return { realtime: lane("realtime"), reliable: lane("reliable") };
+  }
+
+  close(reason = "closed"): void {
+    if (this.closed) return;
+    this.closed = true;
+    debug("%s link closed: %s", this.id, reason);
+    for (const d of DELIVERIES) this.lanes[d].reassembler.clear();
+    this.peer.close();
+    this.emit("close", reason);
+    this.removeAllListeners();
+  }
+
+  private createLane(delivery: Delivery, options: LinkOptions): Lane {
+    const reassembler = new Reassembler({
+      maxMessageBytes: options.maxMessageBytes,
+      maxPartials: MAX_PARTIAL_MESSAGES,
+      maxPartialBytes: options.maxMessageBytes * 2,
+      maxAgeMs: MAX_PARTIAL_AGE_MS,
+      dropStale: delivery === "realtime",
+    });
+    const lane = {} as Lane;
+    lane.reassembler = reassembler;
+    lane.open = false;
+    lane.channel = this.peer.createChannel(CHANNEL_SPECS[delivery], {
+      open: () => {
+        lane.open = true;
+        lane.sender.opened();
+        this.checkOpen();
+      },
+      close: () => {
+        lane.open = false;
+        this.close(`${delivery} channel closed`);
+      },
+      message: (data) => {
+        const done = reassembler.push(data);
+        if (done && !this.closed) this.emit("message", delivery, done.streamId, done.seq, done.body);
+      },
+      bufferedAmountLow: () => lane.sender.drained(),
+    });
+    lane.sender = new ChannelSender(
+      lane.channel,
+      MAX_FRAME_BYTES,
+      HIGH_WATER_BYTES,
+      LOW_WATER_BYTES,
+      (err) => debug("%s send on %s failed: %O", this.id, delivery, err),
+    );
+    return lane;
+  }
+
+  private checkOpen(): void {
+    if (this.isOpen || this.closed) return;
+    if (this.lanes.realtime.open && this.lanes.reliable.open) {
+      this.isOpen = true;
+      debug("%s link open", this.id);
+      this.emit("open");
+    }
+  }
+
+  private onState(state: PeerState): void {
+    if (this.closed) return;
+    debug("%s peer state %s", this.id, state);
+    this.emit("state", state);
+    if (state === "failed" || state === "closed") this.close(`peer connection ${state}`);
+  }
+}

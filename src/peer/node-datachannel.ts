@@ -1,0 +1,135 @@
+import nodeDataChannel from "node-datachannel";
+import { log } from "../log.js";
+import {
+  CandidateQueue,
+  type ChannelHandlers,
+  type ChannelSpec,
+  type Engine,
+  type EngineChannel,
+  type EnginePeer,
+  guard,
+  type PeerConfig,
+  type PeerHandlers,
+  type PeerState,
+  type SignalMessage,
+} from "./engine.js";
+import { iceUrls, parseIceUrl } from "./ice-servers.js";
+
+const debug = log("peer");
+const PEER_STATES = new Set<string>(["new", "connecting", "connected", "disconnected", "failed", "closed"]);
+
+function toNdcIceServers(config: PeerConfig): (string | nodeDataChannel.IceServer)[] {
+  const out: nodeDataChannel.IceServer[] = [];
+  for (const server of config.iceServers) {
+    for (const url of iceUrls(server)) {
+      const parsed = parseIceUrl(url);
+      const entry: nodeDataChannel.IceServer = { hostname: parsed.host, port: parsed.port };
+      if (parsed.scheme === "turn" || parsed.scheme === "turns") {
+        entry.username = server.username;
+        entry.password = server.credential;
+        entry.relayType =
+          parsed.scheme === "turns" ? "TurnTls" : parsed.transport === "tcp" ? "TurnTcp" : "TurnUdp";
+      }
+      out.push(entry);
+    }
+  }
+  return out;
+}
+
+/**
+ * libdatachannel through node-datachannel. A JS exception inside any of its callbacks
+ * aborts the process, so every callback is wrapped with `guard`.
+ */
+class NdcPeer implements EnginePeer {
+  private readonly pc: nodeDataChannel.PeerConnection;
+  private readonly candidates = new CandidateQueue();
+  private closed = false;
+
+  constructor(
+    private readonly id: string,
+    config: PeerConfig,
+    handlers: PeerHandlers,
+  ) {
+    this.pc = new nodeDataChannel.PeerConnection(id, {
+      iceServers: toNdcIceServers(config),
+      iceTransportPolicy: config.iceTransportPolicy,
+      disableAutoNegotiation: true,
+      ...(config.bindAddress ? { bindAddress: config.bindAddress } : {}),
+    });
+    const onError = (err: unknown) => debug("%s callback error: %O", id, err);
+    this.pc.onLocalDescription(
+      guard((sdp: string, type: string) => {
+        if (type === "offer" || type === "answer") handlers.signal({ kind: "description", type, sdp });
+      }, onError),
+    );
+    this.pc.onLocalCandidate(
+      guard((candidate: string, mid: string) => {
+        handlers.signal({ kind: "candidate", candidate, mid });
+      }, onError),
+    );
+    this.pc.onStateChange(
+      guard((state: string) => {
+        if (PEER_STATES.has(state)) handlers.stateChange(state as PeerState);
+      }, onError),
+    );
+  }
+
+  createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel {
+    const dc = this.pc.createDataChannel(spec.label, {
+      negotiated: true,
+      id: spec.id,
+      unordered: !spec.ordered,
+      ...(spec.maxRetransmits === undefined ? {} : { maxRetransmits: spec.maxRetransmits }),
+    });
+    const onError = (err: unknown) => debug("%s channel %s callback error: %O", this.id, spec.label, err);
+    dc.onOpen(guard(() => handlers.open(), onError));
+    dc.onClosed(guard(() => handlers.close(), onError));
+    dc.onError(guard((err: string) => debug("%s channel %s error: %s", this.id, spec.label, err), onError));
+    dc.onBufferedAmountLow(guard(() => handlers.bufferedAmountLow(), onError));
+    dc.onMessage(
+      guard((msg: string | Buffer | ArrayBuffer) => {
+        if (typeof msg === "string") return; // text messages are not part of the protocol
+        handlers.message(msg instanceof ArrayBuffer ? new Uint8Array(msg) : msg);
+      }, onError),
+    );
+    return {
+      spec,
+      isOpen: () => dc.isOpen(),
+      maxMessageSize: () => dc.maxMessageSize(),
+      bufferedAmount: () => dc.bufferedAmount(),
+      setBufferedAmountLowThreshold: (bytes) => dc.setBufferedAmountLowThreshold(bytes),
+      send: (data) => {
+        dc.sendMessageBinary(data);
+      },
+      close: () => dc.close(),
+    };
+  }
+
+  async startOffer(): Promise<void> {
+    this.pc.setLocalDescription("offer");
+  }
+
+  async applyRemote(message: SignalMessage): Promise<void> {
+    if (this.closed) return;
+    if (message.kind === "candidate") {
+      if (!this.candidates.hold(message.candidate, message.mid)) {
+        this.pc.addRemoteCandidate(message.candidate, message.mid);
+      }
+      return;
+    }
+    this.pc.setRemoteDescription(message.sdp, message.type);
+    if (message.type === "offer") this.pc.setLocalDescription("answer");
+    for (const c of this.candidates.release()) this.pc.addRemoteCandidate(c.candidate, c.mid);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.close();
+  }
+}
+
+export const nodeDataChannelEngine: Engine = {
+  name: "node-datachannel",
+  createPeer: (id, config, handlers) => new NdcPeer(id, config, handlers),
+};

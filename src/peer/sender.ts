@@ -1,0 +1,126 @@
+import { BoundedQueue } from "../util/bounded-queue.js";
+import type { OutgoingMessage } from "../wire/outgoing.js";
+import type { EngineChannel } from "./engine.js";
+
+export interface OutboundStats {
+  messagesSent: number;
+  bytesSent: number;
+  /** Dropped because the queue was full (the consumer or the link was too slow). */
+  dropped: number;
+  /** Messages waiting now. */
+  depth: number;
+}
+
+/** One bounded queue of messages bound for one channel: a subscriber's, or a client stream's. */
+export class OutboundQueue {
+  readonly queue: BoundedQueue<OutgoingMessage>;
+  messagesSent = 0;
+  bytesSent = 0;
+  /** Frames of the message being sent, and the next one to send. */
+  current: { frames: Uint8Array[]; next: number; bytes: number } | undefined;
+
+  constructor(capacity: number) {
+    this.queue = new BoundedQueue(capacity);
+  }
+
+  get hasWork(): boolean {
+    return this.current !== undefined || this.queue.length > 0;
+  }
+
+  get stats(): OutboundStats {
+    return {
+      messagesSent: this.messagesSent,
+      bytesSent: this.bytesSent,
+      dropped: this.queue.dropped,
+      depth: this.queue.length + (this.current ? 1 : 0),
+    };
+  }
+}
+
+/**
+ * Feeds one data channel from many queues, round-robin by message, and never lets the
+ * engine hold more than `highWater` bytes: above it, it waits for the low-threshold event.
+ */
+export class ChannelSender {
+  private readonly ready = new Set<OutboundQueue>();
+  private waitingForDrain = false;
+  private pumping = false;
+  private frameBytes: number;
+
+  constructor(
+    private readonly channel: EngineChannel,
+    maxFrameBytes: number,
+    private readonly highWater: number,
+    lowWater: number,
+    private readonly onSendError: (err: unknown) => void,
+  ) {
+    this.frameBytes = maxFrameBytes;
+    channel.setBufferedAmountLowThreshold(lowWater);
+  }
+
+  /** Called when the channel opens: the remote's limit is known then. */
+  opened(): void {
+    this.frameBytes = Math.min(this.frameBytes, this.channel.maxMessageSize());
+    this.pump();
+  }
+
+  drained(): void {
+    this.waitingForDrain = false;
+    this.pump();
+  }
+
+  enqueue(target: OutboundQueue, message: OutgoingMessage): void {
+    target.queue.push(message);
+    this.ready.add(target);
+    this.pump();
+  }
+
+  remove(target: OutboundQueue): void {
+    this.ready.delete(target);
+  }
+
+  get bufferedAmount(): number {
+    return this.channel.bufferedAmount();
+  }
+
+  pump(): void {
+    if (this.pumping || this.waitingForDrain || !this.channel.isOpen()) return;
+    this.pumping = true;
+    try {
+      for (const target of this.ready) {
+        const finished = this.sendFrom(target);
+        this.ready.delete(target);
+        // Re-adding moves it to the back: round-robin between queues.
+        if (target.hasWork) this.ready.add(target);
+        if (!finished || this.channel.bufferedAmount() >= this.highWater) {
+          this.waitingForDrain = true;
+          return;
+        }
+      }
+    } catch (err) {
+      this.onSendError(err);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Sends the target's next message; false if it stopped at the high-water mark. */
+  private sendFrom(target: OutboundQueue): boolean {
+    if (!target.current) {
+      const message = target.queue.shift();
+      if (!message) return true;
+      target.current = { frames: message.frames(this.frameBytes), next: 0, bytes: message.byteLength };
+    }
+    const current = target.current;
+    while (current.next < current.frames.length) {
+      this.channel.send(current.frames[current.next++] as Uint8Array);
+      if (current.next < current.frames.length && this.channel.bufferedAmount() >= this.highWater) {
+        return false;
+      }
+    }
+    target.current = undefined;
+    target.messagesSent++;
+    target.bytesSent += current.bytes;
+    return true;
+  }
+}

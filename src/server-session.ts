@@ -1,0 +1,245 @@
+import {
+  MAX_PENDING_WAITS_PER_CLIENT,
+  MAX_PUBLISHED_STREAMS_PER_CLIENT,
+  MAX_SUBSCRIPTIONS_PER_CLIENT,
+  PROTOCOL_VERSION,
+} from "./defaults.js";
+import { ConnectionError, ProtocolError, StreamNotFoundError } from "./errors.js";
+import { log } from "./log.js";
+import type { Engine, PeerConfig } from "./peer/engine.js";
+import { type Delivery, PeerLink } from "./peer/link.js";
+import { OutboundQueue } from "./peer/sender.js";
+import type { ClientConnection } from "./signaling/server.js";
+import {
+  EVENT_STREAM_CLOSED,
+  type StreamClosedNotice,
+  type SubscribeReply,
+} from "./signaling/protocol.js";
+import type { StreamManager } from "./streams/manager.js";
+import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "./streams/stream.js";
+import { decodeBody } from "./wire/codec.js";
+
+const debug = log("server");
+
+export interface SessionContext {
+  engine: Engine;
+  peerConfig: PeerConfig;
+  maxMessageBytes: number;
+  streams(): StreamManager | undefined;
+}
+
+/** A remote client as one of a stream's subscribers; its id is the client id. */
+class RemoteSubscriber implements Subscriber {
+  readonly remote = true;
+  readonly queue: OutboundQueue;
+
+  constructor(
+    readonly id: string,
+    readonly stream: Stream,
+    private readonly link: PeerLink,
+    private readonly onEnd: (s: RemoteSubscriber) => void,
+  ) {
+    this.queue = new OutboundQueue(stream.bufferSize);
+  }
+
+  deliver(message: PushedMessage): void {
+    this.link.send(this.stream.delivery, this.queue, message.outgoing);
+  }
+
+  end(): void {
+    this.link.detach(this.stream.delivery, this.queue);
+    this.onEnd(this);
+  }
+
+  get stats(): SubscriberStats {
+    return this.queue.stats;
+  }
+}
+
+/** Everything the server holds for one authenticated client; all of it freed on close. */
+export class ClientSession {
+  readonly id: string;
+  private link: PeerLink | undefined;
+  private readonly subscriptions = new Map<string, RemoteSubscriber>();
+  private readonly waits = new Set<() => void>();
+  private readonly upstreams = new Map<number, { name: string; delivery: Delivery }>();
+  private readonly upstreamIds = new Map<string, number>();
+  private closed = false;
+  /** Data frames from this client that could not be used (unknown stream, bad body). */
+  rejectedMessages = 0;
+
+  constructor(
+    private readonly conn: ClientConnection,
+    private readonly ctx: SessionContext,
+    private readonly onClosed: (session: ClientSession) => void,
+  ) {
+    this.id = conn.id;
+    conn.on("disconnect", () => this.close());
+    conn.on("signal", (message) => {
+      if (message.kind === "description" && message.type === "offer") this.acceptOffer(message.sdp);
+      else if (this.link) this.link.applyRemote(message).catch((err) => this.peerError(err));
+    });
+    conn.handle("hello", () => ({
+      clientId: this.id,
+      protocol: PROTOCOL_VERSION,
+      iceServers: ctx.peerConfig.iceServers,
+      maxMessageBytes: ctx.maxMessageBytes,
+    }));
+    conn.handle("subscribe", ({ stream, wait }) => this.subscribe(stream, wait));
+    conn.handle("unsubscribe", ({ stream }) => {
+      this.unsubscribe(stream);
+      return {};
+    });
+    conn.handle("list", () => ({ streams: this.manager().listStreams() }));
+    conn.handle("publish", ({ stream, delivery }) => this.publish(stream, delivery));
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  get hasPeer(): boolean {
+    return this.link?.opened ?? false;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const cancel of this.waits) cancel();
+    this.waits.clear();
+    for (const sub of this.subscriptions.values()) sub.stream.removeSubscriber(sub.id);
+    this.subscriptions.clear();
+    this.ctx.streams()?.releaseClient(this.id);
+    this.link?.close("client session closed");
+    this.link = undefined;
+    if (this.conn.isConnected) this.conn.disconnect();
+    debug("%s session closed", this.id);
+    this.onClosed(this);
+  }
+
+  private manager(): StreamManager {
+    const manager = this.ctx.streams();
+    if (!manager) throw new ConnectionError("this server has no StreamManager registered", "NOT_CONNECTED");
+    return manager;
+  }
+
+  private requireLink(): PeerLink {
+    if (!this.link) {
+      throw new ConnectionError("send the WebRTC offer before subscribing or publishing", "NOT_CONNECTED");
+    }
+    return this.link;
+  }
+
+  private acceptOffer(sdp: string): void {
+    if (this.link) {
+      this.conn.violations++;
+      debug("%s sent a second offer; renegotiation is not supported", this.id);
+      return;
+    }
+    const link = new PeerLink(this.id, this.ctx.engine, this.ctx.peerConfig, {
+      maxMessageBytes: this.ctx.maxMessageBytes,
+    });
+    this.link = link;
+    link.on("signal", (message) => this.conn.sendSignal(message));
+    link.on("message", (delivery, streamId, _seq, body) => this.receive(delivery, streamId, body));
+    link.on("close", (reason) => {
+      debug("%s peer link closed (%s): ending session", this.id, reason);
+      this.close();
+    });
+    link.applyRemote({ kind: "description", type: "offer", sdp }).catch((err) => this.peerError(err));
+  }
+
+  private peerError(err: unknown): void {
+    debug("%s bad signal: %O", this.id, err);
+    this.conn.violations++;
+  }
+
+  private async subscribe(name: string, wait: boolean): Promise<SubscribeReply> {
+    const link = this.requireLink();
+    const manager = this.manager();
+    const existing = this.subscriptions.get(name);
+    if (existing) return reply(existing.stream);
+    if (this.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
+      throw new ProtocolError(`at most ${MAX_SUBSCRIPTIONS_PER_CLIENT} subscriptions per client`, "LIMIT_EXCEEDED");
+    }
+    let stream = manager.get(name);
+    if (!stream) {
+      if (!wait) throw new StreamNotFoundError(name);
+      if (this.waits.size >= MAX_PENDING_WAITS_PER_CLIENT) {
+        throw new ProtocolError(`at most ${MAX_PENDING_WAITS_PER_CLIENT} pending waits per client`, "LIMIT_EXCEEDED");
+      }
+      stream = await new Promise<Stream>((resolve, reject) => {
+        const cancel = manager.waitForStream(name, (found) => {
+          this.waits.delete(stop);
+          resolve(found);
+        });
+        const stop = () => {
+          cancel();
+          reject(new ConnectionError("session closed while waiting for the stream"));
+        };
+        this.waits.add(stop);
+      });
+    }
+    if (this.closed) throw new ConnectionError("session closed");
+    const again = this.subscriptions.get(name);
+    if (again) return reply(again.stream);
+    const subscriber = new RemoteSubscriber(this.id, stream, link, (s) => this.streamEnded(s));
+    this.subscriptions.set(name, subscriber);
+    stream.addSubscriber(subscriber);
+    return reply(stream);
+  }
+
+  private unsubscribe(name: string): void {
+    const sub = this.subscriptions.get(name);
+    if (!sub) return;
+    this.subscriptions.delete(name);
+    this.link?.detach(sub.stream.delivery, sub.queue);
+    sub.stream.removeSubscriber(sub.id);
+  }
+
+  private streamEnded(sub: RemoteSubscriber): void {
+    if (this.subscriptions.get(sub.stream.name) !== sub) return;
+    this.subscriptions.delete(sub.stream.name);
+    const notice: StreamClosedNotice = { stream: sub.stream.name, streamId: sub.stream.id };
+    this.conn.notify(EVENT_STREAM_CLOSED, notice);
+  }
+
+  private publish(name: string, delivery: Delivery): { streamId: number } {
+    this.requireLink();
+    const known = this.upstreamIds.get(name);
+    if (known !== undefined) {
+      const up = this.upstreams.get(known);
+      if (up && up.delivery !== delivery) {
+        throw new ProtocolError(`client stream "${name}" was published as ${up.delivery}`);
+      }
+      return { streamId: known };
+    }
+    if (this.upstreams.size >= MAX_PUBLISHED_STREAMS_PER_CLIENT) {
+      throw new ProtocolError(`at most ${MAX_PUBLISHED_STREAMS_PER_CLIENT} client streams per client`, "LIMIT_EXCEEDED");
+    }
+    const streamId = this.upstreams.size + 1;
+    this.upstreams.set(streamId, { name, delivery });
+    this.upstreamIds.set(name, streamId);
+    return { streamId };
+  }
+
+  private receive(delivery: Delivery, streamId: number, body: Uint8Array): void {
+    const up = this.upstreams.get(streamId);
+    if (!up || up.delivery !== delivery) {
+      this.rejectedMessages++;
+      return;
+    }
+    let value: unknown;
+    try {
+      value = decodeBody(body);
+    } catch {
+      this.rejectedMessages++;
+      return;
+    }
+    this.ctx.streams()?.dispatchClientMessage(this.id, up.name, value);
+  }
+}
+
+function reply(stream: Stream): SubscribeReply {
+  return { streamId: stream.id, delivery: stream.delivery, bufferSize: stream.bufferSize };
+}

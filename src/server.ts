@@ -1,0 +1,111 @@
+import { ServerDescriptor } from "./descriptors.js";
+import { ConnectionError, InvalidArgumentError } from "./errors.js";
+import { log } from "./log.js";
+import type { Engine } from "./peer/engine.js";
+import { loadEngine } from "./peer/engines.js";
+import { ClientSession } from "./server-session.js";
+import { SignalingServer } from "./signaling/server.js";
+import type { StreamHost, StreamManager } from "./streams/manager.js";
+
+const debug = log("server");
+
+type StartupHook = (server: Server) => void | Promise<void>;
+
+/**
+ * The signaling server plus one WebRTC peer per authenticated client.
+ * `await server.run()` resolves once it listens and the startup hooks have run.
+ */
+export class Server implements StreamHost {
+  readonly descriptor: ServerDescriptor;
+  private readonly startupHooks: StartupHook[] = [];
+  private readonly sessions = new Map<string, ClientSession>();
+  private signaling: SignalingServer | undefined;
+  private streams: StreamManager | undefined;
+  private listeningPort: number | undefined;
+  private state: "idle" | "starting" | "running" | "stopped" = "idle";
+
+  constructor(descriptor: ServerDescriptor = new ServerDescriptor()) {
+    if (!(descriptor instanceof ServerDescriptor)) {
+      throw new InvalidArgumentError("Server takes a ServerDescriptor: new Server(new ServerDescriptor({ ... }))");
+    }
+    this.descriptor = descriptor;
+  }
+
+  /** The port it listens on (useful with `port: 0`). */
+  get port(): number {
+    if (this.listeningPort === undefined) throw new ConnectionError("server is not running", "NOT_CONNECTED");
+    return this.listeningPort;
+  }
+
+  get clientCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Ids of the connected clients. */
+  get clientIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  useStreams(manager: StreamManager): void {
+    if (this.streams && this.streams !== manager) {
+      throw new InvalidArgumentError("this server already has a StreamManager registered");
+    }
+    this.streams = manager;
+  }
+
+  onStartup(hook: StartupHook): void {
+    this.startupHooks.push(hook);
+  }
+
+  async run(): Promise<void> {
+    if (this.state !== "idle") throw new InvalidArgumentError(`server cannot run: it is ${this.state}`);
+    this.state = "starting";
+    const d = this.descriptor;
+    const engine: Engine = await loadEngine(d.engine);
+    const signaling = new SignalingServer({
+      password: d.password,
+      pingIntervalMs: d.pingIntervalMs,
+      pingTimeoutMs: d.pingTimeoutMs,
+    });
+    signaling.on("connection", (conn) => {
+      const session = new ClientSession(
+        conn,
+        {
+          engine,
+          peerConfig: {
+            iceServers: d.iceServers,
+            bindAddress: d.iceBindAddress,
+            iceTransportPolicy: d.iceTransportPolicy,
+          },
+          maxMessageBytes: d.maxMessageBytes,
+          streams: () => this.streams,
+        },
+        (s) => this.sessions.delete(s.id),
+      );
+      this.sessions.set(session.id, session);
+    });
+    try {
+      this.listeningPort = await signaling.listen(d.host, d.port);
+    } catch (err) {
+      this.state = "stopped";
+      await signaling.close();
+      throw new ConnectionError(`cannot listen on ${d.host}:${d.port}: ${(err as Error).message}`, "CONNECTION_FAILED", {
+        cause: err,
+      });
+    }
+    this.signaling = signaling;
+    this.state = "running";
+    debug("listening on %s:%d (%s)", d.host, this.listeningPort, engine.name);
+    for (const hook of this.startupHooks) await hook(this);
+  }
+
+  /** Disconnects every client, frees every peer, and stops listening. Streams stay open. */
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    for (const session of [...this.sessions.values()]) session.close();
+    await this.signaling?.close();
+    this.signaling = undefined;
+    this.listeningPort = undefined;
+  }
+}

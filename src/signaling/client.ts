@@ -1,0 +1,114 @@
+import { io, type Socket } from "socket.io-client";
+import {
+  AuthenticationError,
+  ConnectionError,
+  type ErrorReply,
+  fromErrorReply,
+} from "../errors.js";
+import { log } from "../log.js";
+import type { SignalMessage } from "../peer/engine.js";
+import { Emitter } from "../util/emitter.js";
+import {
+  EVENT_SIGNAL,
+  EVENT_STREAM_CLOSED,
+  parseSignal,
+  type Reply,
+  type RequestName,
+  type Requests,
+  type StreamClosedNotice,
+} from "./protocol.js";
+
+const debug = log("signaling");
+
+interface SignalingClientEvents {
+  signal: [SignalMessage];
+  streamClosed: [StreamClosedNotice];
+  disconnect: [reason: string];
+}
+
+/** The client's Socket.IO connection: authenticates, sends requests, relays signals. */
+export class SignalingClient extends Emitter<SignalingClientEvents> {
+  private socket: Socket | undefined;
+
+  /** Resolves once authenticated; rejects with AuthenticationError or ConnectionError. */
+  async connect(url: string, password: string | undefined, timeoutMs: number): Promise<void> {
+    const socket = io(url, {
+      auth: password === undefined ? {} : { password },
+      transports: ["websocket"],
+      reconnection: false,
+      timeout: timeoutMs,
+      forceNew: true,
+    });
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => {
+        socket.off("connect_error");
+        resolve();
+      });
+      socket.once("connect_error", (err: Error & { data?: { code?: string } }) => {
+        socket.close();
+        const code = err.data?.code;
+        if (code === "AUTH_FAILED" || code === "RATE_LIMITED") {
+          reject(new AuthenticationError(err.message, code));
+        } else {
+          reject(new ConnectionError(`cannot reach signaling server at ${url}: ${err.message}`, "CONNECTION_FAILED", { cause: err }));
+        }
+      });
+    });
+    socket.on(EVENT_SIGNAL, (payload: unknown) => {
+      try {
+        this.emit("signal", parseSignal(payload));
+      } catch (err) {
+        debug("bad signal from server: %O", err);
+      }
+    });
+    socket.on(EVENT_STREAM_CLOSED, (notice: StreamClosedNotice) => {
+      if (typeof notice?.stream === "string" && typeof notice.streamId === "number") {
+        this.emit("streamClosed", notice);
+      }
+    });
+    socket.on("disconnect", (reason) => this.emit("disconnect", String(reason)));
+  }
+
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+
+  /** Sends a request and returns its reply, or throws the typed error the server sent. */
+  async request<K extends RequestName>(
+    name: K,
+    payload: Requests[K]["request"],
+    timeoutMs?: number,
+    stream?: string,
+  ): Promise<Requests[K]["reply"]> {
+    const socket = this.socket;
+    if (!socket?.connected) throw new ConnectionError("not connected; call connect() first", "NOT_CONNECTED");
+    let reply: Reply<Requests[K]["reply"]>;
+    try {
+      reply = await (timeoutMs === undefined ? socket : socket.timeout(timeoutMs)).emitWithAck(
+        name,
+        payload,
+      );
+    } catch (err) {
+      throw new ConnectionError(`no reply to "${name}" within ${timeoutMs} ms`, "CONNECTION_FAILED", {
+        cause: err,
+      });
+    }
+    if (!reply.ok) throw fromErrorReply(reply.error as ErrorReply, stream);
+    return reply;
+  }
+
+  sendSignal(message: SignalMessage): void {
+    this.socket?.emit(EVENT_SIGNAL, message);
+  }
+
+  close(): void {
+    this.socket?.close();
+    this.socket = undefined;
+  }
+
+  destroy(): void {
+    this.close();
+    this.removeAllListeners();
+  }
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server as IoServer, type Socket } from "socket.io";
+import { MAX_SIGNALING_MESSAGE_BYTES } from "../defaults.js";
+import { AuthenticationError, ConduitError, toErrorReply } from "../errors.js";
+import { log } from "../log.js";
+import type { SignalMessage } from "../peer/engine.js";
+import { Emitter } from "../util/emitter.js";
+import { AuthRateLimiter, passwordMatches } from "./auth.js";
+import {
+  EVENT_SIGNAL,
+  parseRequest,
+  parseSignal,
+  type Reply,
+  type RequestName,
+  type Requests,
+} from "./protocol.js";
+
+const debug = log("signaling");
+
+/** Protocol violations one connection may make before it is dropped. */
+const MAX_VIOLATIONS = 20;
+
+export interface SignalingServerOptions {
+  /** No password: anyone may connect (a warning is logged). */
+  password: string | undefined;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+type Handler<K extends RequestName> = (
+  request: Requests[K]["request"],
+) => Requests[K]["reply"] | Promise<Requests[K]["reply"]>;
+
+interface ConnectionEvents {
+  signal: [SignalMessage];
+  disconnect: [reason: string];
+}
+
+/** One authenticated client's control connection. Nothing exists for unauthenticated sockets. */
+export class ClientConnection extends Emitter<ConnectionEvents> {
+  readonly id = randomUUID();
+  readonly address: string;
+  /** Requests and events refused for bad payloads. */
+  violations = 0;
+  private connected = true;
+
+  constructor(private readonly socket: Socket) {
+    super();
+    this.address = socket.handshake.address;
+    socket.on(EVENT_SIGNAL, (payload: unknown) => {
+      try {
+        this.emit("signal", parseSignal(payload));
+      } catch (err) {
+        this.violation(EVENT_SIGNAL, err);
+      }
+    });
+    socket.on("disconnect", (reason) => {
+      this.connected = false;
+      debug("%s disconnected: %s", this.id, reason);
+      this.emit("disconnect", String(reason));
+      this.removeAllListeners();
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Answers one kind of request; bad payloads and thrown errors become `{ ok: false, error }`. */
+  handle<K extends RequestName>(name: K, handler: Handler<K>): void {
+    this.socket.on(name as string, async (payload: unknown, ack: unknown) => {
+      if (typeof ack !== "function") {
+        this.violation(name, new Error("request without acknowledgement callback"));
+        return;
+      }
+      const reply = ack as (reply: Reply<Requests[K]["reply"]>) => void;
+      try {
+        const request = parseRequest[name](payload);
+        reply({ ok: true, ...(await handler(request)) });
+      } catch (err) {
+        if (!(err instanceof ConduitError)) debug("%s %s handler failed: %O", this.id, name, err);
+        if (err instanceof ConduitError && err.code === "PROTOCOL_ERROR") this.violation(name, err);
+        reply({ ok: false, error: toErrorReply(err) });
+      }
+    });
+  }
+
+  sendSignal(message: SignalMessage): void {
+    if (this.connected) this.socket.emit(EVENT_SIGNAL, message);
+  }
+
+  notify(event: string, payload: unknown): void {
+    if (this.connected) this.socket.emit(event, payload);
+  }
+
+  disconnect(): void {
+    this.socket.disconnect(true);
+  }
+
+  private violation(event: string, err: unknown): void {
+    this.violations++;
+    debug("%s bad %s: %s", this.id, event, err instanceof Error ? err.message : err);
+    if (this.violations >= MAX_VIOLATIONS) this.disconnect();
+  }
+}
+
+interface SignalingServerEvents {
+  connection: [ClientConnection];
+}
+
+/** Socket.IO server: authenticates in the handshake, then hands out ClientConnections. */
+export class SignalingServer extends Emitter<SignalingServerEvents> {
+  readonly http: HttpServer;
+  private readonly io: IoServer;
+  private readonly limiter = new AuthRateLimiter();
+
+  constructor(options: SignalingServerOptions) {
+    super();
+    this.http = createServer();
+    this.io = new IoServer(this.http, {
+      serveClient: false,
+      maxHttpBufferSize: MAX_SIGNALING_MESSAGE_BYTES,
+      pingInterval: options.pingIntervalMs,
+      pingTimeout: options.pingTimeoutMs,
+    });
+    if (options.password === undefined) debug("no password set: every client is accepted");
+    this.io.use((socket, next) => {
+      const address = socket.handshake.address;
+      if (options.password === undefined) return next();
+      if (this.limiter.isBlocked(address)) {
+        debug("refused %s: too many failed attempts", address);
+        return next(authError(new AuthenticationError("too many failed attempts; try again later", "RATE_LIMITED")));
+      }
+      const given = (socket.handshake.auth as Record<string, unknown> | undefined)?.password;
+      if (!passwordMatches(options.password, given)) {
+        this.limiter.recordFailure(address);
+        debug("refused %s: wrong password", address);
+        return next(authError(new AuthenticationError("wrong password")));
+      }
+      this.limiter.recordSuccess(address);
+      next();
+    });
+    this.io.on("connection", (socket) => {
+      const connection = new ClientConnection(socket);
+      debug("%s connected from %s", connection.id, connection.address);
+      this.emit("connection", connection);
+    });
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.http.once("error", onError);
+      this.http.listen(port, host, () => {
+        this.http.off("error", onError);
+        resolve();
+      });
+    });
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.io.disconnectSockets(true);
+    await new Promise<void>((resolve) => {
+      this.io.close(() => resolve());
+    });
+    this.removeAllListeners();
+  }
+}
+
+/** Socket.IO passes `data` to the client's connect_error handler. */
+function authError(err: AuthenticationError): Error & { data: unknown } {
+  return Object.assign(new Error(err.message), { data: { code: err.code } });
+}

@@ -1,0 +1,228 @@
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_DELIVERY,
+  DEFAULT_MAX_MESSAGE_BYTES,
+} from "../defaults.js";
+import {
+  ConnectionError,
+  InvalidArgumentError,
+  StreamExistsError,
+  StreamNotFoundError,
+} from "../errors.js";
+import type { Delivery } from "../peer/link.js";
+import { type StreamSummary, validateDelivery, validateStreamName } from "../signaling/protocol.js";
+import {
+  type ClientStreamHandler,
+  ClientStreamDispatcher,
+  type ClientStreamStats,
+} from "./client-streams.js";
+import { Stream } from "./stream.js";
+import { Subscription } from "./subscription.js";
+
+export interface StreamManagerOptions {
+  /** Shown as `stream.info.owner`. @default "server" */
+  owner?: string;
+  /** Largest encoded message a stream accepts. @default 16 MiB (DEFAULT_MAX_MESSAGE_BYTES) */
+  maxMessageBytes?: number;
+}
+
+export interface StreamOptions {
+  /** Messages each subscriber may hold before the oldest is dropped. @default 100 */
+  bufferSize?: number;
+  /** "realtime": unordered, never retransmitted, stale data dropped. "reliable": ordered,
+   * nothing lost while the link is up. @default "realtime" */
+  delivery?: Delivery;
+}
+
+export interface SubscribeOptions {
+  /** This subscriber's buffer. @default the stream's bufferSize */
+  bufferSize?: number;
+  /** Wait for the stream to be created instead of failing with StreamNotFoundError. @default false */
+  wait?: boolean;
+}
+
+export interface PushToServerOptions {
+  /** Delivery class of this client stream, fixed by its first push. @default "realtime" */
+  delivery?: Delivery;
+  /** Messages queued for the server before the oldest is dropped. @default 100 */
+  bufferSize?: number;
+}
+
+/** What a connected Client provides to a StreamManager (see `registerClientHandlers`). */
+export interface RemoteStreams {
+  subscribe(name: string, options: SubscribeOptions): Subscription;
+  publish(name: string, data: unknown, options: PushToServerOptions): Promise<void>;
+  listStreams(): Promise<StreamSummary[]>;
+}
+
+/** What a Server provides to a StreamManager (see `registerServerHandlers`). */
+export interface StreamHost {
+  useStreams(manager: StreamManager): void;
+}
+
+export function validateBufferSize(value: unknown, what = "bufferSize"): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 1_000_000) {
+    throw new InvalidArgumentError(`${what} must be an integer from 1 to 1000000, not ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The registry of named streams, on a server or a client.
+ * On a server: `create`, `onClientStream`, `listStreams`. On a client: `subscribe`,
+ * `pushToServer`, `listServerStreams`. In one process, `subscribe` works locally too.
+ */
+export class StreamManager {
+  readonly owner: string;
+  readonly maxMessageBytes: number;
+  private readonly streams = new Map<string, Stream>();
+  private readonly waiters = new Map<string, Set<(stream: Stream) => void>>();
+  private readonly dispatcher = new ClientStreamDispatcher();
+  private remote: RemoteStreams | undefined;
+  private nextStreamId = 1;
+
+  constructor(options: StreamManagerOptions = {}) {
+    if (options.owner !== undefined && (typeof options.owner !== "string" || options.owner === "")) {
+      throw new InvalidArgumentError("owner must be a non-empty string");
+    }
+    this.owner = options.owner ?? "server";
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (!Number.isInteger(this.maxMessageBytes) || this.maxMessageBytes < 1) {
+      throw new InvalidArgumentError("maxMessageBytes must be a positive integer");
+    }
+  }
+
+  registerServerHandlers(server: StreamHost): void {
+    server.useStreams(this);
+  }
+
+  registerClientHandlers(client: RemoteStreams): void {
+    this.remote = client;
+  }
+
+  create(name: string, options: StreamOptions = {}): Stream {
+    validateStreamName(name);
+    const bufferSize = validateBufferSize(options.bufferSize ?? DEFAULT_BUFFER_SIZE);
+    const delivery = validateDelivery(options.delivery ?? DEFAULT_DELIVERY);
+    if (this.streams.has(name)) throw new StreamExistsError(name);
+    const id = this.nextStreamId;
+    this.nextStreamId = (this.nextStreamId % 0xffffffff) + 1;
+    const stream = new Stream(name, id, this.owner, delivery, bufferSize, this.maxMessageBytes, (s) => {
+      if (this.streams.get(s.name) === s) this.streams.delete(s.name);
+    });
+    this.streams.set(name, stream);
+    const waiters = this.waiters.get(name);
+    if (waiters) {
+      this.waiters.delete(name);
+      for (const wake of waiters) wake(stream);
+    }
+    return stream;
+  }
+
+  get(name: string): Stream | undefined {
+    return this.streams.get(name);
+  }
+
+  /**
+   * Iterates a stream's messages. With a registered client, subscribes on the server;
+   * otherwise subscribes to a stream of this manager. An unknown stream makes the first
+   * `next()` throw StreamNotFoundError, unless `wait: true`.
+   */
+  subscribe(name: string, options: SubscribeOptions = {}): Subscription {
+    validateStreamName(name);
+    if (options.bufferSize !== undefined) validateBufferSize(options.bufferSize);
+    if (this.remote) return this.remote.subscribe(name, options);
+    const stream = this.streams.get(name);
+    if (stream) return stream.subscribe(options);
+    if (!options.wait) {
+      return new Subscription(name, 1, () => {}, Promise.reject(new StreamNotFoundError(name)));
+    }
+    return this.subscribeWhenCreated(name, options);
+  }
+
+  /** Sends `data` on the client stream `name` to the server's `onClientStream` handler. */
+  async pushToServer(name: string, data: unknown, options: PushToServerOptions = {}): Promise<void> {
+    validateStreamName(name);
+    if (options.delivery !== undefined) validateDelivery(options.delivery);
+    if (options.bufferSize !== undefined) validateBufferSize(options.bufferSize);
+    if (!this.remote) {
+      throw new ConnectionError(
+        "pushToServer needs a client: call streams.registerClientHandlers(client) first",
+        "NOT_CONNECTED",
+      );
+    }
+    await this.remote.publish(name, data, options);
+  }
+
+  /** Registers the handler for a client stream; returns a function that removes it. */
+  onClientStream(name: string, handler: ClientStreamHandler): () => void {
+    validateStreamName(name);
+    if (typeof handler !== "function") throw new InvalidArgumentError("handler must be a function");
+    return this.dispatcher.setHandler(name, handler);
+  }
+
+  listStreams(): StreamSummary[] {
+    return [...this.streams.values()].map((s) => s.summary());
+  }
+
+  /** The server's streams: asked over the network with a client, else this manager's. */
+  async listServerStreams(): Promise<StreamSummary[]> {
+    return this.remote ? this.remote.listStreams() : this.listStreams();
+  }
+
+  clientStreamStats(): ClientStreamStats[] {
+    return this.dispatcher.stats();
+  }
+
+  /** Closes every stream (their subscribers' loops end). */
+  async close(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => s.close()));
+  }
+
+  /** @internal Calls `found` once the stream exists; returns a cancel function. */
+  waitForStream(name: string, found: (stream: Stream) => void): () => void {
+    const existing = this.streams.get(name);
+    if (existing) {
+      found(existing);
+      return () => {};
+    }
+    let set = this.waiters.get(name);
+    if (!set) {
+      set = new Set();
+      this.waiters.set(name, set);
+    }
+    set.add(found);
+    return () => {
+      set.delete(found);
+      if (set.size === 0 && this.waiters.get(name) === set) this.waiters.delete(name);
+    };
+  }
+
+  /** @internal Called by the server for each message a client pushed. */
+  dispatchClientMessage(clientId: string, stream: string, data: unknown): void {
+    this.dispatcher.dispatch(clientId, stream, data);
+  }
+
+  /** @internal The client disconnected. */
+  releaseClient(clientId: string): void {
+    this.dispatcher.releaseClient(clientId);
+  }
+
+  private subscribeWhenCreated(name: string, options: SubscribeOptions): Subscription {
+    // A proxy subscription: filled from the real one once the stream appears.
+    let inner: Subscription | undefined;
+    let cancel = () => {};
+    const outer = new Subscription(name, options.bufferSize ?? DEFAULT_BUFFER_SIZE, () => {
+      cancel();
+      inner?.close();
+    });
+    cancel = this.waitForStream(name, (stream) => {
+      inner = stream.subscribe({ bufferSize: options.bufferSize ?? stream.bufferSize });
+      void (async () => {
+        for await (const value of inner) outer.deliver(value);
+        outer.end();
+      })();
+    });
+    return outer;
+  }
+}

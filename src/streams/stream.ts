@@ -1,0 +1,238 @@
+import { StreamClosedError } from "../errors.js";
+import { log } from "../log.js";
+import type { Delivery } from "../peer/link.js";
+import type { StreamSummary } from "../signaling/protocol.js";
+import { OutgoingMessage } from "../wire/outgoing.js";
+import { Subscription } from "./subscription.js";
+
+const debug = log("streams");
+
+export interface SubscriberStats {
+  messagesSent: number;
+  bytesSent: number;
+  dropped: number;
+  depth: number;
+}
+
+/** Anything that receives a stream's messages: a local iterator or a remote client. */
+export interface Subscriber {
+  readonly id: string;
+  /** Remote subscribers need the encoded form; local ones take the value as it is. */
+  readonly remote: boolean;
+  /** `message.value` for local consumers, `message.outgoing` (encoded once) for remote ones. */
+  deliver(message: PushedMessage): void;
+  /** The stream closed. */
+  end(): void;
+  readonly stats: SubscriberStats;
+}
+
+/** One push: the value, and its encoding, made at most once whatever the subscriber count. */
+export class PushedMessage {
+  private encoded: OutgoingMessage | undefined;
+
+  constructor(
+    readonly value: unknown,
+    private readonly streamId: number,
+    private readonly seq: number,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  get outgoing(): OutgoingMessage {
+    this.encoded ??= new OutgoingMessage(this.streamId, this.seq, this.value, this.maxMessageBytes);
+    return this.encoded;
+  }
+}
+
+export interface StreamInfo {
+  readonly name: string;
+  readonly owner: string;
+  readonly delivery: Delivery;
+  readonly bufferSize: number;
+  readonly createdAt: Date;
+  /** Messages pushed. */
+  readonly messageCount: number;
+  /** Encoded bytes pushed (once per push, not per subscriber). */
+  readonly bytesPushed: number;
+}
+
+type SubscriberCallback = (subscriberId: string) => void | Promise<void>;
+
+/** A named server-side stream. Create it with `streams.create(name, options)`. */
+export class Stream {
+  readonly id: number;
+  private readonly subscribers = new Map<string, Subscriber>();
+  private readonly subscribeCallbacks: SubscriberCallback[] = [];
+  private readonly unsubscribeCallbacks: SubscriberCallback[] = [];
+  private remoteSubscribers = 0;
+  /** Totals of subscribers that have left, so stream stats never go backwards. */
+  private readonly retired = { bytesSent: 0, dropped: 0 };
+  private messageCount = 0;
+  private bytesPushed = 0;
+  private seq = 0;
+  private active = true;
+  private readonly createdAt = new Date();
+
+  /** @internal created by StreamManager */
+  constructor(
+    readonly name: string,
+    id: number,
+    private readonly owner: string,
+    readonly delivery: Delivery,
+    readonly bufferSize: number,
+    private readonly maxMessageBytes: number,
+    private readonly onClosed: (stream: Stream) => void,
+  ) {
+    this.id = id;
+  }
+
+  get info(): StreamInfo {
+    return {
+      name: this.name,
+      owner: this.owner,
+      delivery: this.delivery,
+      bufferSize: this.bufferSize,
+      createdAt: this.createdAt,
+      messageCount: this.messageCount,
+      bytesPushed: this.bytesPushed,
+    };
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /**
+   * Queues `data` for every subscriber and returns how many it was queued for.
+   * Never waits for a slow subscriber: each has its own bounded buffer.
+   * Throws StreamClosedError after close(), MessageTooLargeError past maxMessageBytes.
+   */
+  async push(data: unknown): Promise<number> {
+    if (!this.active) throw new StreamClosedError(this.name);
+    this.seq = (this.seq + 1) >>> 0;
+    const message = new PushedMessage(data, this.id, this.seq, this.maxMessageBytes);
+    // Encode before fan-out, so a value that cannot be sent fails here, for the pusher.
+    if (this.remoteSubscribers > 0) this.bytesPushed += message.outgoing.byteLength;
+    this.messageCount++;
+    for (const subscriber of this.subscribers.values()) subscriber.deliver(message);
+    return this.subscribers.size;
+  }
+
+  onSubscribe(callback: SubscriberCallback): void {
+    this.subscribeCallbacks.push(callback);
+  }
+
+  onUnsubscribe(callback: SubscriberCallback): void {
+    this.unsubscribeCallbacks.push(callback);
+  }
+
+  /** Subscribes in-process (no network): an iterator over this stream. */
+  subscribe(options: { bufferSize?: number } = {}): Subscription {
+    const local = new LocalSubscriber(this, options.bufferSize ?? this.bufferSize);
+    this.addSubscriber(local);
+    return local.subscription;
+  }
+
+  /** Ends every subscriber's iterator and removes the stream from its manager. */
+  async close(): Promise<void> {
+    if (!this.active) return;
+    this.active = false;
+    const subscribers = [...this.subscribers.values()];
+    this.subscribers.clear();
+    for (const subscriber of subscribers) {
+      this.retire(subscriber);
+      subscriber.end();
+      this.fire(this.unsubscribeCallbacks, subscriber.id);
+    }
+    this.onClosed(this);
+  }
+
+  /** Per-subscriber statistics, keyed by subscriber id. */
+  subscriberStats(): Record<string, SubscriberStats> {
+    const out: Record<string, SubscriberStats> = {};
+    for (const [id, s] of this.subscribers) out[id] = s.stats;
+    return out;
+  }
+
+  summary(): StreamSummary {
+    let { bytesSent, dropped } = this.retired;
+    for (const s of this.subscribers.values()) {
+      bytesSent += s.stats.bytesSent;
+      dropped += s.stats.dropped;
+    }
+    return {
+      name: this.name,
+      owner: this.owner,
+      delivery: this.delivery,
+      subscribers: this.subscribers.size,
+      messageCount: this.messageCount,
+      bytesSent,
+      dropped,
+      bufferSize: this.bufferSize,
+      active: this.active,
+    };
+  }
+
+  /** @internal */
+  addSubscriber(subscriber: Subscriber): void {
+    if (!this.active || this.subscribers.has(subscriber.id)) return;
+    this.subscribers.set(subscriber.id, subscriber);
+    if (subscriber.remote) this.remoteSubscribers++;
+    this.fire(this.subscribeCallbacks, subscriber.id);
+  }
+
+  /** @internal */
+  removeSubscriber(id: string): void {
+    const subscriber = this.subscribers.get(id);
+    if (!subscriber) return;
+    this.subscribers.delete(id);
+    this.retire(subscriber);
+    this.fire(this.unsubscribeCallbacks, id);
+  }
+
+  private retire(subscriber: Subscriber): void {
+    if (subscriber.remote) this.remoteSubscribers--;
+    this.retired.bytesSent += subscriber.stats.bytesSent;
+    this.retired.dropped += subscriber.stats.dropped;
+  }
+
+  private fire(callbacks: SubscriberCallback[], subscriberId: string): void {
+    for (const callback of callbacks) {
+      try {
+        Promise.resolve(callback(subscriberId)).catch((err: unknown) =>
+          debug("%s: subscriber callback failed: %O", this.name, err),
+        );
+      } catch (err) {
+        debug("%s: subscriber callback failed: %O", this.name, err);
+      }
+    }
+  }
+}
+
+/** An in-process subscriber: gets the pushed value itself, no encoding. */
+class LocalSubscriber implements Subscriber {
+  readonly subscription: Subscription;
+  readonly id: string;
+  readonly remote = false;
+
+  constructor(stream: Stream, bufferSize: number) {
+    this.subscription = new Subscription(stream.name, bufferSize, () => stream.removeSubscriber(this.id));
+    this.id = this.subscription.id;
+  }
+
+  deliver(message: PushedMessage): void {
+    this.subscription.deliver(message.value);
+  }
+
+  end(): void {
+    this.subscription.end();
+  }
+
+  get stats(): SubscriberStats {
+    const s = this.subscription.stats;
+    return { messagesSent: s.received, bytesSent: 0, dropped: s.dropped, depth: s.depth };
+  }
+}

@@ -1,0 +1,64 @@
+import { MessageTooLargeError } from "../errors.js";
+import { encodeBody } from "./codec.js";
+import { HEADER_BYTES, MAX_CHUNKS, writeHeader } from "./frame.js";
+
+/**
+ * One pushed message, encoded once. Every subscriber receives the same frame bytes;
+ * they are cut once per distinct frame size (in practice: once).
+ */
+export class OutgoingMessage {
+  readonly body: Uint8Array;
+  private readonly framesBySize = new Map<number, Uint8Array[]>();
+
+  constructor(
+    readonly streamId: number,
+    readonly seq: number,
+    value: unknown,
+    maxMessageBytes: number,
+  ) {
+    this.body = encodeBody(value);
+    if (this.body.byteLength > maxMessageBytes) {
+      throw new MessageTooLargeError(this.body.byteLength, maxMessageBytes);
+    }
+  }
+
+  get byteLength(): number {
+    return this.body.byteLength;
+  }
+
+  /** Frames no larger than `maxFrameBytes`: views into one buffer, laid out back to back. */
+  frames(maxFrameBytes: number): Uint8Array[] {
+    let frames = this.framesBySize.get(maxFrameBytes);
+    if (!frames) {
+      frames = this.cut(maxFrameBytes);
+      this.framesBySize.set(maxFrameBytes, frames);
+    }
+    return frames;
+  }
+
+  private cut(maxFrameBytes: number): Uint8Array[] {
+    const chunkBytes = maxFrameBytes - HEADER_BYTES;
+    const total = this.body.byteLength;
+    const count = Math.max(1, Math.ceil(total / chunkBytes));
+    if (count > MAX_CHUNKS) throw new MessageTooLargeError(total, MAX_CHUNKS * chunkBytes);
+    const buffer = new Uint8Array(total + count * HEADER_BYTES);
+    const frames: Uint8Array[] = [];
+    let offset = 0;
+    for (let index = 0; index < count; index++) {
+      const start = index * chunkBytes;
+      const end = Math.min(total, start + chunkBytes);
+      writeHeader(buffer, offset, {
+        streamId: this.streamId,
+        seq: this.seq,
+        chunkIndex: index,
+        chunkCount: count,
+        totalBytes: total,
+      });
+      buffer.set(this.body.subarray(start, end), offset + HEADER_BYTES);
+      const frameEnd = offset + HEADER_BYTES + (end - start);
+      frames.push(buffer.subarray(offset, frameEnd));
+      offset = frameEnd;
+    }
+    return frames;
+  }
+}
