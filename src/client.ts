@@ -1,4 +1,4 @@
-import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY, MAX_UNCLAIMED_MESSAGES, PROTOCOL_VERSION } from "./defaults.js";
+import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY, PROTOCOL_VERSION } from "./defaults.js";
 import { ClientDescriptor } from "./descriptors.js";
 import { ConduitError, ConnectionError, InvalidArgumentError } from "./errors.js";
 import { log } from "./log.js";
@@ -10,10 +10,10 @@ import { SignalingClient } from "./signaling/client.js";
 import type { StreamSummary, SubscribeReply } from "./signaling/protocol.js";
 import type { PushToServerOptions, RemoteStreams, SubscribeOptions } from "./streams/manager.js";
 import { Subscription } from "./streams/subscription.js";
-import { BoundedQueue } from "./util/bounded-queue.js";
 import { Emitter } from "./util/emitter.js";
 import { decodeBody } from "./wire/codec.js";
 import { OutgoingMessage } from "./wire/outgoing.js";
+import { seqAfter } from "./wire/reassembler.js";
 
 const debug = log("client");
 
@@ -33,6 +33,10 @@ interface Inbound {
   ready: Promise<SubscribeReply>;
   reply: SubscribeReply | undefined;
   subscribers: Set<Subscription>;
+  /** Highest sequence number received. */
+  lastSeq: number | undefined;
+  /** The stream closed after this sequence number; end once it is received. */
+  endAfter: number | undefined;
 }
 
 /** One client stream this client pushes to the server. */
@@ -57,12 +61,11 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   private readonly inboundByName = new Map<string, Inbound>();
   private readonly inboundById = new Map<number, Inbound>();
   private readonly outbound = new Map<string, Outbound>();
-  /** Messages for stream ids whose subscribe reply has not arrived yet. */
-  private readonly unclaimed = new BoundedQueue<{ streamId: number; body: Uint8Array }>(
-    MAX_UNCLAIMED_MESSAGES,
-  );
+  private shuttingDown = false;
   /** Messages dropped because they could not be decoded. */
   undecodable = 0;
+  /** Messages for streams no longer subscribed (in flight at unsubscribe). */
+  unplaced = 0;
 
   constructor(descriptor: ClientDescriptor = new ClientDescriptor()) {
     super();
@@ -110,7 +113,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       throw error;
     }
     this.signaling.on("disconnect", (reason) => this.shutdown(`signaling lost: ${reason}`, lost()));
-    this.signaling.on("streamClosed", ({ stream, streamId }) => this.streamClosed(stream, streamId));
+    this.signaling.on("streamClosed", ({ stream, streamId, lastSeq }) =>
+      this.streamClosed(stream, streamId, lastSeq),
+    );
     this.setStatus({ state: "connected", clientId: this.clientId as string });
   }
 
@@ -183,7 +188,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     this.signaling.on("signal", (message) => {
       link.applyRemote(message).catch((err) => debug("bad signal from server: %O", err));
     });
-    link.on("message", (_delivery, streamId, _seq, body) => this.receive(streamId, body));
+    link.on("message", (_delivery, streamId, seq, body) => this.receive(streamId, seq, body));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
@@ -221,6 +226,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       name,
       reply: undefined,
       subscribers: new Set(),
+      lastSeq: undefined,
+      endAfter: undefined,
       ready: this.signaling.request("subscribe", { stream: name, wait }, undefined, name),
     };
     entry.ready = entry.ready.then(
@@ -232,7 +239,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
         }
         entry.reply = reply;
         this.inboundById.set(reply.streamId, entry);
-        this.claimUnclaimed(reply.streamId);
+        this.signaling
+          .request("start", { stream: name })
+          .catch((err: unknown) => debug("start %s failed: %O", name, err));
         return reply;
       },
       (err: unknown) => {
@@ -255,12 +264,13 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     }
   }
 
-  private receive(streamId: number, body: Uint8Array): void {
+  private receive(streamId: number, seq: number, body: Uint8Array): void {
     const entry = this.inboundById.get(streamId);
     if (!entry) {
-      this.unclaimed.push({ streamId, body });
+      this.unplaced++; // in flight when we unsubscribed
       return;
     }
+    if (entry.lastSeq === undefined || seqAfter(seq, entry.lastSeq)) entry.lastSeq = seq;
     let value: unknown;
     try {
       value = decodeBody(body);
@@ -269,28 +279,37 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       return;
     }
     for (const subscription of entry.subscribers) subscription.deliver(value);
+    if (entry.endAfter !== undefined && !seqAfter(entry.endAfter, seq)) this.endInbound(entry);
   }
 
-  private claimUnclaimed(streamId: number): void {
-    const held: { streamId: number; body: Uint8Array }[] = [];
-    for (let m = this.unclaimed.shift(); m; m = this.unclaimed.shift()) held.push(m);
-    for (const m of held) {
-      if (m.streamId === streamId) this.receive(streamId, m.body);
-      else this.unclaimed.push(m);
-    }
-  }
-
-  private streamClosed(name: string, streamId: number): void {
+  /**
+   * The server closed the stream. The notice rides Socket.IO and may overtake the last
+   * messages on the data channel: a reliable stream ends once `lastSeq` has arrived; a
+   * realtime stream ends now (what is still in flight is stale by definition).
+   */
+  private streamClosed(name: string, streamId: number, lastSeq: number): void {
     const entry = this.inboundById.get(streamId);
     if (!entry || entry.name !== name) return;
+    const pending =
+      entry.reply?.delivery === "reliable" &&
+      lastSeq !== 0 &&
+      (entry.lastSeq === undefined || seqAfter(lastSeq, entry.lastSeq));
+    if (pending) entry.endAfter = lastSeq;
+    else this.endInbound(entry);
+  }
+
+  private endInbound(entry: Inbound): void {
+    const streamId = entry.reply?.streamId;
+    if (streamId === undefined || this.inboundById.get(streamId) !== entry) return;
     this.inboundById.delete(streamId);
-    this.inboundByName.delete(name);
+    if (this.inboundByName.get(entry.name) === entry) this.inboundByName.delete(entry.name);
     this.link?.forgetStream(entry.reply?.delivery ?? "realtime", streamId);
     for (const subscription of [...entry.subscribers]) subscription.end();
   }
 
   private shutdown(reason: string, error?: ConduitError): void {
-    if (this.currentStatus.state === "closed") return;
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
     debug("%s shutting down: %s", this.clientId ?? "client", reason);
     for (const entry of this.inboundByName.values()) {
       for (const subscription of [...entry.subscribers]) {
@@ -301,7 +320,6 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     this.inboundByName.clear();
     this.inboundById.clear();
     this.outbound.clear();
-    this.unclaimed.clear();
     this.link?.close(reason);
     this.link = undefined;
     this.signaling.destroy();

@@ -22,9 +22,6 @@ export const LOW_WATER_BYTES = 256 * 1024;
 export const MAX_PARTIAL_MESSAGES = 64;
 export const MAX_PARTIAL_AGE_MS = 5_000;
 
-/** Frames for stream ids the client has not yet learned (subscribe reply still in flight). */
-export const MAX_UNCLAIMED_MESSAGES = 64;
-
 export const STREAM_NAME_MAX_LENGTH = 128;
 
 /** Time for `client.connect()`: auth, offer/answer, ICE, DTLS, SCTP, both channels open. */

@@ -32,6 +32,10 @@ export interface SessionContext {
 class RemoteSubscriber implements Subscriber {
   readonly remote = true;
   readonly queue: OutboundQueue;
+  /** Sequence number of the last message queued here (0: none yet). */
+  lastSeq = 0;
+  /** Until the client says `start`, messages wait in the queue (bounded, oldest dropped). */
+  private started = false;
 
   constructor(
     readonly id: string,
@@ -43,7 +47,16 @@ class RemoteSubscriber implements Subscriber {
   }
 
   deliver(message: PushedMessage): void {
-    this.link.send(this.stream.delivery, this.queue, message.outgoing);
+    const outgoing = message.outgoing;
+    this.lastSeq = outgoing.seq;
+    if (this.started) this.link.send(this.stream.delivery, this.queue, outgoing);
+    else this.queue.queue.push(outgoing);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.link.wake(this.stream.delivery, this.queue);
   }
 
   end(): void {
@@ -86,6 +99,12 @@ export class ClientSession {
       maxMessageBytes: ctx.maxMessageBytes,
     }));
     conn.handle("subscribe", ({ stream, wait }) => this.subscribe(stream, wait));
+    conn.handle("start", ({ stream }) => {
+      const sub = this.subscriptions.get(stream);
+      if (!sub) throw new StreamNotFoundError(stream);
+      sub.start();
+      return {};
+    });
     conn.handle("unsubscribe", ({ stream }) => {
       this.unsubscribe(stream);
       return {};
@@ -200,7 +219,11 @@ export class ClientSession {
   private streamEnded(sub: RemoteSubscriber): void {
     if (this.subscriptions.get(sub.stream.name) !== sub) return;
     this.subscriptions.delete(sub.stream.name);
-    const notice: StreamClosedNotice = { stream: sub.stream.name, streamId: sub.stream.id };
+    const notice: StreamClosedNotice = {
+      stream: sub.stream.name,
+      streamId: sub.stream.id,
+      lastSeq: sub.lastSeq,
+    };
     this.conn.notify(EVENT_STREAM_CLOSED, notice);
   }
 

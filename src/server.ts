@@ -6,16 +6,24 @@ import { loadEngine } from "./peer/engines.js";
 import { ClientSession } from "./server-session.js";
 import { SignalingServer } from "./signaling/server.js";
 import type { StreamHost, StreamManager } from "./streams/manager.js";
+import { Emitter } from "./util/emitter.js";
 
 const debug = log("server");
 
 type StartupHook = (server: Server) => void | Promise<void>;
 
+interface ServerEvents {
+  /** A client authenticated. */
+  clientConnected: [clientId: string];
+  /** A client is gone and everything it held is released. */
+  clientDisconnected: [clientId: string];
+}
+
 /**
  * The signaling server plus one WebRTC peer per authenticated client.
  * `await server.run()` resolves once it listens and the startup hooks have run.
  */
-export class Server implements StreamHost {
+export class Server extends Emitter<ServerEvents> implements StreamHost {
   readonly descriptor: ServerDescriptor;
   private readonly startupHooks: StartupHook[] = [];
   private readonly sessions = new Map<string, ClientSession>();
@@ -25,6 +33,7 @@ export class Server implements StreamHost {
   private state: "idle" | "starting" | "running" | "stopped" = "idle";
 
   constructor(descriptor: ServerDescriptor = new ServerDescriptor()) {
+    super();
     if (!(descriptor instanceof ServerDescriptor)) {
       throw new InvalidArgumentError("Server takes a ServerDescriptor: new Server(new ServerDescriptor({ ... }))");
     }
@@ -80,9 +89,13 @@ export class Server implements StreamHost {
           maxMessageBytes: d.maxMessageBytes,
           streams: () => this.streams,
         },
-        (s) => this.sessions.delete(s.id),
+        (s) => {
+          this.sessions.delete(s.id);
+          this.emit("clientDisconnected", s.id);
+        },
       );
       this.sessions.set(session.id, session);
+      this.emit("clientConnected", session.id);
     });
     try {
       this.listeningPort = await signaling.listen(d.host, d.port);

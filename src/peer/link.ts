@@ -95,6 +95,11 @@ export class PeerLink extends Emitter<LinkEvents> {
     if (!this.closed) this.lanes[delivery].sender.enqueue(target, message);
   }
 
+  /** Starts sending a queue that was filled directly while paused. */
+  wake(delivery: Delivery, target: OutboundQueue): void {
+    if (!this.closed) this.lanes[delivery].sender.wake(target);
+  }
+
   /** Stops feeding a queue (unsubscribe); what the engine already holds still goes out. */
   detach(delivery: Delivery, target: OutboundQueue): void {
     this.lanes[delivery].sender.remove(target);

@@ -75,6 +75,13 @@ export class ChannelSender {
     this.pump();
   }
 
+  /** Starts sending what a queue already holds (it was filled while paused). */
+  wake(target: OutboundQueue): void {
+    if (!target.hasWork) return;
+    this.ready.add(target);
+    this.pump();
+  }
+
   remove(target: OutboundQueue): void {
     this.ready.delete(target);
   }

@@ -63,7 +63,11 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       }
     });
     socket.on(EVENT_STREAM_CLOSED, (notice: StreamClosedNotice) => {
-      if (typeof notice?.stream === "string" && typeof notice.streamId === "number") {
+      if (
+        typeof notice?.stream === "string" &&
+        typeof notice.streamId === "number" &&
+        typeof notice.lastSeq === "number"
+      ) {
         this.emit("streamClosed", notice);
       }
     });

@@ -52,6 +52,9 @@ export interface ListReply {
 export interface Requests {
   hello: { request: { protocol: number }; reply: HelloReply };
   subscribe: { request: SubscribeRequest; reply: SubscribeReply };
+  /** Sent once the client knows the stream id from the subscribe reply: only then does the
+   * server start sending, so no message arrives under an id the client cannot place. */
+  start: { request: StreamRequest; reply: Record<string, never> };
   unsubscribe: { request: StreamRequest; reply: Record<string, never> };
   list: { request: Record<string, never>; reply: ListReply };
   publish: { request: PublishRequest; reply: PublishReply };
@@ -64,6 +67,9 @@ export type Reply<T> = ({ ok: true } & T) | { ok: false; error: ErrorReply };
 export interface StreamClosedNotice {
   stream: string;
   streamId: number;
+  /** Sequence number of the last message queued for this client; 0 if none. On a reliable
+   * stream the client ends the subscription once it has received it. */
+  lastSeq: number;
 }
 
 export const EVENT_SIGNAL = "signal";
@@ -114,6 +120,7 @@ export const parseRequest: { [K in RequestName]: (payload: unknown) => Requests[
     }
     return { stream: validateStreamName(r.stream), wait: r.wait === true };
   },
+  start: (p) => ({ stream: validateStreamName(record(p, "start").stream) }),
   unsubscribe: (p) => ({ stream: validateStreamName(record(p, "unsubscribe").stream) }),
   list: (p) => {
     if (p !== undefined && p !== null) record(p, "list");

@@ -1,0 +1,164 @@
+import { describe, expect, it } from "vitest";
+import {
+  ClientDescriptor,
+  InvalidArgumentError,
+  ServerDescriptor,
+  StreamClosedError,
+  StreamExistsError,
+  StreamManager,
+  StreamNotFoundError,
+} from "../../src/index.js";
+import type { PushedMessage, Subscriber } from "../../src/streams/stream.js";
+
+describe("validation", () => {
+  const streams = new StreamManager();
+
+  it.each([
+    ["", /must not be empty/],
+    ["x".repeat(129), /limit is 128/],
+    ["has space", /may use only/],
+    ["/leading-slash", /may use only/],
+    ["emoji🙂", /may use only/],
+  ])("rejects stream name %j", (name, message) => {
+    expect(() => streams.create(name)).toThrow(InvalidArgumentError);
+    expect(() => streams.create(name)).toThrow(message);
+  });
+
+  it("accepts names up to 128 characters with path-like punctuation", () => {
+    expect(streams.create("x".repeat(128)).name).toHaveLength(128);
+    expect(streams.create("video/cam-1:left.v2_a").name).toBe("video/cam-1:left.v2_a");
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, "10"])("rejects bufferSize %j", (bufferSize) => {
+    expect(() => streams.create("b", { bufferSize: bufferSize as number })).toThrow(/bufferSize must be/);
+  });
+
+  it("rejects an unknown delivery class", () => {
+    expect(() => streams.create("d", { delivery: "fast" as "realtime" })).toThrow(/delivery must be/);
+  });
+
+  it("rejects a duplicate create with StreamExistsError", () => {
+    streams.create("dup");
+    expect(() => streams.create("dup")).toThrow(StreamExistsError);
+  });
+
+  it.each([
+    [{ port: -1 }, /port must be an integer from 0 to 65535/],
+    [{ port: 70000 }, /port must be/],
+    [{ port: 80.5 }, /port must be/],
+    [{ engine: "libwebrtc" }, /engine must be one of/],
+    [{ iceServers: [{ urls: "http://example" }] }, /not a stun:/],
+    [{ password: "" }, /password must be a non-empty string/],
+  ])("ServerDescriptor rejects %j", (options, message) => {
+    expect(() => new ServerDescriptor(options as never)).toThrow(message);
+  });
+
+  it("ClientDescriptor rejects port 0 and builds the signaling URL", () => {
+    expect(() => new ClientDescriptor({ serverPort: 0 })).toThrow(InvalidArgumentError);
+    expect(new ClientDescriptor({ serverHost: "::1", serverPort: 9 }).url).toBe("http://[::1]:9");
+    expect(new ClientDescriptor().url).toBe("http://localhost:8080");
+  });
+});
+
+describe("streams in one process", () => {
+  it("push returns the subscriber count and subscribers get every message", async () => {
+    const streams = new StreamManager({ owner: "server" });
+    const stream = streams.create("my_stream", { bufferSize: 50 });
+    expect(await stream.push({ value: 0 })).toBe(0);
+    const a = streams.subscribe("my_stream");
+    const b = streams.subscribe("my_stream");
+    expect(await stream.push({ value: 42 })).toBe(2);
+    expect((await a.next()).value).toEqual({ value: 42 });
+    expect((await b.next()).value).toEqual({ value: 42 });
+    expect(stream.info).toMatchObject({ name: "my_stream", owner: "server", messageCount: 2 });
+    expect(stream.subscriberCount).toBe(2);
+    expect(stream.isActive).toBe(true);
+  });
+
+  it("fires onSubscribe/onUnsubscribe with the subscriber id; break unsubscribes", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("life");
+    const events: string[] = [];
+    stream.onSubscribe(async (id) => {
+      events.push(`+${id}`);
+    });
+    stream.onUnsubscribe((id) => {
+      events.push(`-${id}`);
+    });
+    const sub = streams.subscribe("life");
+    await stream.push(1);
+    for await (const _ of sub) break;
+    expect(events).toEqual([`+${sub.id}`, `-${sub.id}`]);
+    expect(stream.subscriberCount).toBe(0);
+  });
+
+  it("close() ends every iterator after what is buffered, and push then throws", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("closing");
+    const sub = streams.subscribe("closing");
+    await stream.push("a");
+    await stream.push("b");
+    await stream.close();
+    const seen: unknown[] = [];
+    for await (const v of sub) seen.push(v);
+    expect(seen).toEqual(["a", "b"]);
+    expect(stream.isActive).toBe(false);
+    expect(streams.get("closing")).toBeUndefined();
+    await expect(stream.push("c")).rejects.toThrow(StreamClosedError);
+  });
+
+  it("an unknown stream rejects with StreamNotFoundError, or waits when asked", async () => {
+    const streams = new StreamManager();
+    await expect(streams.subscribe("nope").next()).rejects.toThrow(StreamNotFoundError);
+    const waiting = streams.subscribe("later", { wait: true });
+    const first = waiting.next();
+    const stream = streams.create("later");
+    await stream.push("hello");
+    expect((await first).value).toBe("hello");
+    waiting.close();
+  });
+
+  it("a paused subscriber holds at most bufferSize messages and counts drops", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("paused", { bufferSize: 5 });
+    const slow = streams.subscribe("paused");
+    const fast = streams.subscribe("paused", { bufferSize: 1000 });
+    for (let i = 0; i < 100; i++) await stream.push(i);
+    expect(slow.stats).toEqual({ received: 100, dropped: 95, depth: 5 });
+    const kept: unknown[] = [];
+    for (let i = 0; i < 5; i++) kept.push((await slow.next()).value);
+    expect(kept).toEqual([95, 96, 97, 98, 99]);
+    expect(fast.stats).toMatchObject({ received: 100, dropped: 0, depth: 100 });
+  });
+
+  it("listStreams reports every stream with its subscribers", () => {
+    const streams = new StreamManager();
+    streams.create("a");
+    streams.create("b", { delivery: "reliable", bufferSize: 7 });
+    streams.subscribe("b");
+    const list = streams.listStreams();
+    expect(list.map((s) => [s.name, s.subscribers, s.delivery, s.bufferSize])).toEqual([
+      ["a", 0, "realtime", 100],
+      ["b", 1, "reliable", 7],
+    ]);
+  });
+
+  it("encodes a push once, whatever the number of remote subscribers", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("fanout");
+    const seen: PushedMessage[] = [];
+    const fake = (id: string): Subscriber => ({
+      id,
+      remote: true,
+      deliver: (m) => seen.push(m),
+      end: () => {},
+      stats: { messagesSent: 0, bytesSent: 0, dropped: 0, depth: 0 },
+    });
+    for (let i = 0; i < 5; i++) stream.addSubscriber(fake(`c${i}`));
+    expect(await stream.push({ big: new Uint8Array(100_000) })).toBe(5);
+    const encodings = new Set(seen.map((m) => m.outgoing));
+    const bodies = new Set(seen.map((m) => m.outgoing.body));
+    expect(encodings.size).toBe(1);
+    expect(bodies.size).toBe(1);
+  });
+});
