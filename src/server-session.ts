@@ -35,7 +35,9 @@ class RemoteSubscriber implements Subscriber {
   /** Sequence number of the last message queued here (0: none yet). */
   lastSeq = 0;
   /** Until the client says `start`, messages wait in the queue (bounded, oldest dropped). */
-  private started = false;
+  started = false;
+  /** The stream closed before the client said `start`: notify it after sending what is queued. */
+  endedBeforeStart = false;
 
   constructor(
     readonly id: string,
@@ -60,7 +62,6 @@ class RemoteSubscriber implements Subscriber {
   }
 
   end(): void {
-    this.link.detach(this.stream.delivery, this.queue);
     this.onEnd(this);
   }
 
@@ -103,6 +104,7 @@ export class ClientSession {
       const sub = this.subscriptions.get(stream);
       if (!sub) throw new StreamNotFoundError(stream);
       sub.start();
+      if (sub.endedBeforeStart) this.streamEnded(sub);
       return {};
     });
     conn.handle("unsubscribe", ({ stream }) => {
@@ -218,6 +220,10 @@ export class ClientSession {
 
   private streamEnded(sub: RemoteSubscriber): void {
     if (this.subscriptions.get(sub.stream.name) !== sub) return;
+    if (!sub.started) {
+      sub.endedBeforeStart = true;
+      return;
+    }
     this.subscriptions.delete(sub.stream.name);
     const notice: StreamClosedNotice = {
       stream: sub.stream.name,

@@ -1,0 +1,51 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import type { Resources } from "./net.js";
+
+/** Runs a TypeScript file with tsx in its own process; killed at teardown if still running. */
+export function runTs(
+  res: Resources,
+  file: string,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): ChildProcessWithoutNullStreams & { output: () => string } {
+  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+    env: { ...process.env, ...env },
+    stdio: "pipe",
+  });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  res.add(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return Object.assign(child, { output: () => out });
+}
+
+/** Resolves with the first stdout line matching `re` (as the process prints it). */
+export function lineMatching(child: ChildProcessWithoutNullStreams, re: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    const onData = (c: Buffer) => {
+      buffer += c.toString();
+      for (const line of buffer.split("\n")) {
+        const m = line.match(re);
+        if (m) {
+          child.stdout.off("data", onData);
+          resolve(m);
+          return;
+        }
+      }
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`process exited (${code}) before printing ${re}:\n${buffer}`)));
+  });
+}
+
+export function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
