@@ -23,6 +23,7 @@ export type { EngineName, IceServer } from "./peer/engine.js";
 export type { Delivery } from "./peer/link.js";
 export type { OutboundStats } from "./peer/sender.js";
 export { Server } from "./server.js";
+export type { ClientStats } from "./server-session.js";
 export type { StreamSummary } from "./signaling/protocol.js";
 export type { ClientStreamHandler, ClientStreamStats } from "./streams/client-streams.js";
 export {

@@ -21,6 +21,22 @@ import { decodeBody } from "./wire/codec.js";
 
 const debug = log("server");
 
+export interface ClientStats {
+  clientId: string;
+  address: string;
+  peerOpen: boolean;
+  /** Names of the server streams it subscribes to. */
+  subscriptions: string[];
+  /** Names of the client streams it has published. */
+  clientStreams: string[];
+  /** Malformed signaling messages or requests it sent. */
+  protocolViolations: number;
+  /** Data messages it sent that could not be used (unknown stream id, undecodable body). */
+  rejectedMessages: number;
+  /** Per channel: frames received, invalid, messages completed, incomplete, stale, engine backlog. */
+  link?: ReturnType<PeerLink["stats"]>;
+}
+
 export interface SessionContext {
   engine: Engine;
   peerConfig: PeerConfig;
@@ -115,12 +131,17 @@ export class ClientSession {
     conn.handle("publish", ({ stream, delivery }) => this.publish(stream, delivery));
   }
 
-  get subscriptionCount(): number {
-    return this.subscriptions.size;
-  }
-
-  get hasPeer(): boolean {
-    return this.link?.opened ?? false;
+  stats(): ClientStats {
+    return {
+      clientId: this.id,
+      address: this.conn.address,
+      peerOpen: this.link?.opened ?? false,
+      subscriptions: [...this.subscriptions.keys()],
+      clientStreams: [...this.upstreamIds.keys()],
+      protocolViolations: this.conn.violations,
+      rejectedMessages: this.rejectedMessages,
+      ...(this.link ? { link: this.link.stats() } : {}),
+    };
   }
 
   close(): void {

@@ -3,7 +3,7 @@ import { ConnectionError, InvalidArgumentError } from "./errors.js";
 import { log } from "./log.js";
 import type { Engine } from "./peer/engine.js";
 import { loadEngine } from "./peer/engines.js";
-import { ClientSession } from "./server-session.js";
+import { type ClientStats, ClientSession } from "./server-session.js";
 import { SignalingServer } from "./signaling/server.js";
 import type { StreamHost, StreamManager } from "./streams/manager.js";
 import { Emitter } from "./util/emitter.js";
@@ -53,6 +53,11 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
   /** Ids of the connected clients. */
   get clientIds(): string[] {
     return [...this.sessions.keys()];
+  }
+
+  /** Per connected client: its subscriptions, streams, and what it sent that was refused. */
+  clientStats(): ClientStats[] {
+    return [...this.sessions.values()].map((s) => s.stats());
   }
 
   useStreams(manager: StreamManager): void {

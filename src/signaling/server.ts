@@ -81,7 +81,9 @@ export class ClientConnection extends Emitter<ConnectionEvents> {
         reply({ ok: true, ...(await handler(request)) });
       } catch (err) {
         if (!(err instanceof ConduitError)) debug("%s %s handler failed: %O", this.id, name, err);
-        if (err instanceof ConduitError && err.code === "PROTOCOL_ERROR") this.violation(name, err);
+        if (err instanceof ConduitError && (err.code === "PROTOCOL_ERROR" || err.code === "INVALID_ARGUMENT")) {
+          this.violation(name, err);
+        }
         reply({ ok: false, error: toErrorReply(err) });
       }
     });
