@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { connectClient, ENGINES, Resources, startServer } from "../helpers/net.js";
+import { exitCode, runTs } from "../helpers/process.js";
+
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+describe.each(ENGINES)("lifecycle (%s)", (engine) => {
+  it("client.close() and server.stop() leave nothing running: the process exits by itself", async () => {
+    const run = runTs(res, "test/helpers/clean-exit.ts", {}, [engine]);
+    expect(await exitCode(run)).toBe(0);
+    expect(run.output()).toMatch(/closed; active handles:/);
+  });
+
+  it("server.stop() disconnects clients: their loops throw ConnectionError", async () => {
+    const { server, streams } = await startServer(res, engine);
+    streams.create("s");
+    const { client, streams: clientStreams } = await connectClient(res, server, engine);
+    const statuses: string[] = [];
+    client.on("status", (s) => statuses.push(s.state));
+    const loop = (async () => {
+      for await (const _ of clientStreams.subscribe("s"));
+    })();
+    await new Promise<void>((r) => streams.get("s")?.onSubscribe(() => r()));
+    const failed = expect(loop).rejects.toMatchObject({ name: "ConnectionError" });
+    await server.stop();
+    await failed;
+    expect(statuses).toEqual(["closed"]);
+    expect(server.clientCount).toBe(0);
+  });
+
+  it("a client closing frees its server session at once", async () => {
+    const { server, streams } = await startServer(res, engine);
+    const stream = streams.create("s");
+    const { client, streams: clientStreams } = await connectClient(res, server, engine);
+    clientStreams.subscribe("s");
+    await new Promise<void>((r) => stream.onSubscribe(() => r()));
+    const left = new Promise<string>((r) => server.on("clientDisconnected", r));
+    const unsubscribed = new Promise<string>((r) => stream.onUnsubscribe(r));
+    const id = client.id;
+    await client.close();
+    expect(await left).toBe(id);
+    expect(await unsubscribed).toBe(id);
+    expect(server.clientCount).toBe(0);
+  });
+});
+
+describe("mixed engines", () => {
+  it.each([
+    ["node-datachannel", "werift"],
+    ["werift", "node-datachannel"],
+  ] as const)("a %s server streams to a %s client, both ways", async (serverEngine, clientEngine) => {
+    const { server, streams } = await startServer(res, serverEngine);
+    const stream = streams.create("mix", { delivery: "reliable" });
+    const { client, streams: clientStreams } = await connectClient(res, server, clientEngine);
+    const sub = clientStreams.subscribe("mix");
+    const first = sub.next();
+    await new Promise<void>((r) => stream.onSubscribe(() => r()));
+    await stream.push({ hello: serverEngine });
+    expect((await first).value).toEqual({ hello: serverEngine });
+    const got = new Promise<[string, unknown]>((r) => streams.onClientStream("back", (id, d) => r([id, d])));
+    await clientStreams.pushToServer("back", { hello: clientEngine });
+    expect(await got).toEqual([client.id, { hello: clientEngine }]);
+    sub.close();
+  });
+});
