@@ -27,7 +27,9 @@ async function collectMetrics(): Promise<void> {
 
 server.onStartup(async (srv) => {
   setInterval(() => void collectMetrics(), 1000);
-  console.log(`conduit-rtc dashboard server listening on port ${srv.port} (password "${password}")`);
+  console.log(
+    `conduit-rtc dashboard server listening on port ${srv.port} (password "${password}")`,
+  );
   console.log(`  client: PORT=${srv.port} npx tsx examples/dashboard-client.ts`);
 });
 

@@ -15,23 +15,33 @@ const engine = (process.env.ENGINE ?? "node-datachannel") as EngineName;
 const FRAME_BYTES = 100_000;
 
 // Server side - consume client stream
-const server = new Server(new ServerDescriptor({ host: "127.0.0.1", port: 0, password: "secret", engine }));
+const server = new Server(
+  new ServerDescriptor({ host: "127.0.0.1", port: 0, password: "secret", engine }),
+);
 const serverStreams = new StreamManager({ owner: "server" });
 serverStreams.registerServerHandlers(server);
 
 let framesThisSecond = 0;
 let bytesThisSecond = 0;
 let latencySum = 0;
-serverStreams.onClientStream("video_frames", async (_clientId, data: { frame: Uint8Array; timestamp: number }) => {
-  framesThisSecond++;
-  bytesThisSecond += data.frame.byteLength;
-  latencySum += Date.now() - data.timestamp;
-});
+serverStreams.onClientStream(
+  "video_frames",
+  async (_clientId, data: { frame: Uint8Array; timestamp: number }) => {
+    framesThisSecond++;
+    bytesThisSecond += data.frame.byteLength;
+    latencySum += Date.now() - data.timestamp;
+  },
+);
 await server.run();
 
 // Client side - push video frames
 const client = new Client(
-  new ClientDescriptor({ serverHost: "127.0.0.1", serverPort: server.port, password: "secret", engine }),
+  new ClientDescriptor({
+    serverHost: "127.0.0.1",
+    serverPort: server.port,
+    password: "secret",
+    engine,
+  }),
 );
 const streams = new StreamManager();
 streams.registerClientHandlers(client);

@@ -70,7 +70,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   constructor(descriptor: ClientDescriptor = new ClientDescriptor()) {
     super();
     if (!(descriptor instanceof ClientDescriptor)) {
-      throw new InvalidArgumentError("Client takes a ClientDescriptor: new Client(new ClientDescriptor({ ... }))");
+      throw new InvalidArgumentError(
+        "Client takes a ClientDescriptor: new Client(new ClientDescriptor({ ... }))",
+      );
     }
     this.descriptor = descriptor;
     this.maxMessageBytes = descriptor.maxMessageBytes;
@@ -91,7 +93,10 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
    */
   async connect(): Promise<void> {
     if (this.currentStatus.state !== "idle") {
-      throw new ConnectionError(`connect() called while ${this.currentStatus.state}`, "CONNECTION_FAILED");
+      throw new ConnectionError(
+        `connect() called while ${this.currentStatus.state}`,
+        "CONNECTION_FAILED",
+      );
     }
     this.setStatus({ state: "connecting" });
     const d = this.descriptor;
@@ -99,16 +104,26 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     try {
       const engine = await loadEngine(d.engine);
       await this.signaling.connect(d.url, d.password, d.connectTimeoutMs);
-      const hello = await this.signaling.request("hello", { protocol: PROTOCOL_VERSION }, remaining(deadline));
+      const hello = await this.signaling.request(
+        "hello",
+        { protocol: PROTOCOL_VERSION },
+        remaining(deadline),
+      );
       if (hello.protocol !== PROTOCOL_VERSION) {
-        throw new ConnectionError(`server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`);
+        throw new ConnectionError(
+          `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
+        );
       }
       this.clientId = hello.clientId;
       this.maxMessageBytes = Math.min(this.maxMessageBytes, hello.maxMessageBytes);
       await this.openLink(engine, [...hello.iceServers, ...d.iceServers], deadline);
     } catch (err) {
       const error =
-        err instanceof ConduitError ? err : new ConnectionError(`connect failed: ${String(err)}`, "CONNECTION_FAILED", { cause: err });
+        err instanceof ConduitError
+          ? err
+          : new ConnectionError(`connect failed: ${String(err)}`, "CONNECTION_FAILED", {
+              cause: err,
+            });
       this.shutdown("connect failed", error);
       throw error;
     }
@@ -152,16 +167,29 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     let out = this.outbound.get(name);
     if (!out) {
       const delivery = options.delivery ?? (DEFAULT_DELIVERY as Delivery);
-      const ready = this.signaling.request("publish", { stream: name, delivery }).then((r) => r.streamId);
-      out = { ready, delivery, queue: new OutboundQueue(options.bufferSize ?? DEFAULT_BUFFER_SIZE), seq: 0 };
+      const ready = this.signaling
+        .request("publish", { stream: name, delivery })
+        .then((r) => r.streamId);
+      out = {
+        ready,
+        delivery,
+        queue: new OutboundQueue(options.bufferSize ?? DEFAULT_BUFFER_SIZE),
+        seq: 0,
+      };
       this.outbound.set(name, out);
       ready.catch(() => this.outbound.delete(name));
     } else if (options.delivery !== undefined && options.delivery !== out.delivery) {
-      throw new InvalidArgumentError(`client stream "${name}" is ${out.delivery}; its delivery cannot change`);
+      throw new InvalidArgumentError(
+        `client stream "${name}" is ${out.delivery}; its delivery cannot change`,
+      );
     }
     const streamId = await out.ready;
     out.seq = (out.seq + 1) >>> 0;
-    link.send(out.delivery, out.queue, new OutgoingMessage(streamId, out.seq, data, this.maxMessageBytes));
+    link.send(
+      out.delivery,
+      out.queue,
+      new OutgoingMessage(streamId, out.seq, data, this.maxMessageBytes),
+    );
   }
 
   async listStreams(): Promise<StreamSummary[]> {
@@ -178,11 +206,16 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
 
   private async openLink(engine: Engine, iceServers: IceServer[], deadline: number): Promise<void> {
     const d = this.descriptor;
-    const link = new PeerLink(this.clientId as string, engine, {
-      iceServers,
-      bindAddress: d.iceBindAddress,
-      iceTransportPolicy: d.iceTransportPolicy,
-    }, { maxMessageBytes: this.maxMessageBytes });
+    const link = new PeerLink(
+      this.clientId as string,
+      engine,
+      {
+        iceServers,
+        bindAddress: d.iceBindAddress,
+        iceTransportPolicy: d.iceTransportPolicy,
+      },
+      { maxMessageBytes: this.maxMessageBytes },
+    );
     this.link = link;
     link.on("signal", (message) => this.signaling.sendSignal(message));
     this.signaling.on("signal", (message) => {
@@ -192,7 +225,11 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
-        reject(new ConnectionError(`WebRTC link not open within ${d.connectTimeoutMs} ms (peer state: ${lastState})`));
+        reject(
+          new ConnectionError(
+            `WebRTC link not open within ${d.connectTimeoutMs} ms (peer state: ${lastState})`,
+          ),
+        );
       }, remaining(deadline));
       let lastState = "new";
       const offState = link.on("state", (s) => {
@@ -214,7 +251,11 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       };
       link.start().catch((err) => {
         cleanup();
-        reject(new ConnectionError("could not create the WebRTC offer", "CONNECTION_FAILED", { cause: err }));
+        reject(
+          new ConnectionError("could not create the WebRTC offer", "CONNECTION_FAILED", {
+            cause: err,
+          }),
+        );
       });
     });
     link.on("close", (reason) => this.shutdown(`peer link lost: ${reason}`, lost()));

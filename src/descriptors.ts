@@ -11,7 +11,7 @@ import {
 import { InvalidArgumentError } from "./errors.js";
 import type { EngineName, IceServer } from "./peer/engine.js";
 import { ENGINE_NAMES } from "./peer/engines.js";
-import { parseIceUrl, iceUrls } from "./peer/ice-servers.js";
+import { iceUrls, parseIceUrl } from "./peer/ice-servers.js";
 
 /** Options both ends share. */
 export interface PeerOptions {
@@ -54,7 +54,9 @@ export interface ClientOptions extends PeerOptions {
 
 function validatePort(port: unknown, what: string): number {
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(`${what} must be an integer from 0 to 65535, not ${String(port)}`);
+    throw new InvalidArgumentError(
+      `${what} must be an integer from 0 to 65535, not ${String(port)}`,
+    );
   }
   return port;
 }
@@ -73,12 +75,16 @@ function validateNonEmpty(value: unknown, what: string): string {
   return value;
 }
 
-function validatePeerOptions(options: PeerOptions): Required<Omit<PeerOptions, "iceBindAddress">> & {
+function validatePeerOptions(options: PeerOptions): Required<
+  Omit<PeerOptions, "iceBindAddress">
+> & {
   iceBindAddress: string | undefined;
 } {
   const engine = options.engine ?? (DEFAULT_ENGINE as EngineName);
   if (!ENGINE_NAMES.includes(engine)) {
-    throw new InvalidArgumentError(`engine must be one of ${ENGINE_NAMES.join(", ")}, not "${engine}"`);
+    throw new InvalidArgumentError(
+      `engine must be one of ${ENGINE_NAMES.join(", ")}, not "${engine}"`,
+    );
   }
   const iceServers = options.iceServers ?? [];
   if (!Array.isArray(iceServers)) throw new InvalidArgumentError("iceServers must be an array");
@@ -87,7 +93,9 @@ function validatePeerOptions(options: PeerOptions): Required<Omit<PeerOptions, "
       try {
         parseIceUrl(url);
       } catch {
-        throw new InvalidArgumentError(`iceServers: "${url}" is not a stun:, stuns:, turn: or turns: URL`);
+        throw new InvalidArgumentError(
+          `iceServers: "${url}" is not a stun:, stuns:, turn: or turns: URL`,
+        );
       }
     }
   }
@@ -95,13 +103,17 @@ function validatePeerOptions(options: PeerOptions): Required<Omit<PeerOptions, "
   if (policy !== "all" && policy !== "relay") {
     throw new InvalidArgumentError(`iceTransportPolicy must be "all" or "relay"`);
   }
-  if (options.iceBindAddress !== undefined) validateNonEmpty(options.iceBindAddress, "iceBindAddress");
+  if (options.iceBindAddress !== undefined)
+    validateNonEmpty(options.iceBindAddress, "iceBindAddress");
   return {
     engine,
     iceServers,
     iceBindAddress: options.iceBindAddress,
     iceTransportPolicy: policy,
-    maxMessageBytes: validatePositiveInt(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, "maxMessageBytes"),
+    maxMessageBytes: validatePositiveInt(
+      options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      "maxMessageBytes",
+    ),
   };
 }
 
@@ -129,8 +141,14 @@ export class ServerDescriptor {
     this.port = validatePort(options.port ?? DEFAULT_PORT, "port");
     if (options.password !== undefined) validateNonEmpty(options.password, "password");
     this.password = options.password;
-    this.pingIntervalMs = validatePositiveInt(options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, "pingIntervalMs");
-    this.pingTimeoutMs = validatePositiveInt(options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS, "pingTimeoutMs");
+    this.pingIntervalMs = validatePositiveInt(
+      options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+      "pingIntervalMs",
+    );
+    this.pingTimeoutMs = validatePositiveInt(
+      options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
+      "pingTimeoutMs",
+    );
   }
 }
 

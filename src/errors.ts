@@ -48,7 +48,10 @@ export class StreamNotFoundError extends ConduitError {
 export class StreamExistsError extends ConduitError {
   readonly stream: string;
   constructor(stream: string) {
-    super("STREAM_EXISTS", `stream "${stream}" already exists; close it first or pick another name`);
+    super(
+      "STREAM_EXISTS",
+      `stream "${stream}" already exists; close it first or pick another name`,
+    );
     this.stream = stream;
   }
 }

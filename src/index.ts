@@ -1,8 +1,8 @@
 export { Client, type ClientStatus } from "./client.js";
 export * as defaults from "./defaults.js";
 export {
-  type ClientOptions,
   ClientDescriptor,
+  type ClientOptions,
   type PeerOptions,
   ServerDescriptor,
   type ServerOptions,
@@ -28,9 +28,9 @@ export type { StreamSummary } from "./signaling/protocol.js";
 export type { ClientStreamHandler, ClientStreamStats } from "./streams/client-streams.js";
 export {
   type PushToServerOptions,
+  StreamManager,
   type StreamManagerOptions,
   type StreamOptions,
-  StreamManager,
   type SubscribeOptions,
 } from "./streams/manager.js";
 export type { Stream, StreamInfo, SubscriberStats } from "./streams/stream.js";

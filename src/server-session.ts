@@ -9,12 +9,12 @@ import { log } from "./log.js";
 import type { Engine, PeerConfig } from "./peer/engine.js";
 import { type Delivery, PeerLink } from "./peer/link.js";
 import { OutboundQueue } from "./peer/sender.js";
-import type { ClientConnection } from "./signaling/server.js";
 import {
   EVENT_STREAM_CLOSED,
   type StreamClosedNotice,
   type SubscribeReply,
 } from "./signaling/protocol.js";
+import type { ClientConnection } from "./signaling/server.js";
 import type { StreamManager } from "./streams/manager.js";
 import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "./streams/stream.js";
 import { decodeBody } from "./wire/codec.js";
@@ -161,13 +161,17 @@ export class ClientSession {
 
   private manager(): StreamManager {
     const manager = this.ctx.streams();
-    if (!manager) throw new ConnectionError("this server has no StreamManager registered", "NOT_CONNECTED");
+    if (!manager)
+      throw new ConnectionError("this server has no StreamManager registered", "NOT_CONNECTED");
     return manager;
   }
 
   private requireLink(): PeerLink {
     if (!this.link) {
-      throw new ConnectionError("send the WebRTC offer before subscribing or publishing", "NOT_CONNECTED");
+      throw new ConnectionError(
+        "send the WebRTC offer before subscribing or publishing",
+        "NOT_CONNECTED",
+      );
     }
     return this.link;
   }
@@ -188,7 +192,9 @@ export class ClientSession {
       debug("%s peer link closed (%s): ending session", this.id, reason);
       this.close();
     });
-    link.applyRemote({ kind: "description", type: "offer", sdp }).catch((err) => this.peerError(err));
+    link
+      .applyRemote({ kind: "description", type: "offer", sdp })
+      .catch((err) => this.peerError(err));
   }
 
   private peerError(err: unknown): void {
@@ -202,13 +208,19 @@ export class ClientSession {
     const existing = this.subscriptions.get(name);
     if (existing) return reply(existing.stream);
     if (this.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
-      throw new ProtocolError(`at most ${MAX_SUBSCRIPTIONS_PER_CLIENT} subscriptions per client`, "LIMIT_EXCEEDED");
+      throw new ProtocolError(
+        `at most ${MAX_SUBSCRIPTIONS_PER_CLIENT} subscriptions per client`,
+        "LIMIT_EXCEEDED",
+      );
     }
     let stream = manager.get(name);
     if (!stream) {
       if (!wait) throw new StreamNotFoundError(name);
       if (this.waits.size >= MAX_PENDING_WAITS_PER_CLIENT) {
-        throw new ProtocolError(`at most ${MAX_PENDING_WAITS_PER_CLIENT} pending waits per client`, "LIMIT_EXCEEDED");
+        throw new ProtocolError(
+          `at most ${MAX_PENDING_WAITS_PER_CLIENT} pending waits per client`,
+          "LIMIT_EXCEEDED",
+        );
       }
       stream = await new Promise<Stream>((resolve, reject) => {
         const cancel = manager.waitForStream(name, (found) => {
@@ -265,7 +277,10 @@ export class ClientSession {
       return { streamId: known };
     }
     if (this.upstreams.size >= MAX_PUBLISHED_STREAMS_PER_CLIENT) {
-      throw new ProtocolError(`at most ${MAX_PUBLISHED_STREAMS_PER_CLIENT} client streams per client`, "LIMIT_EXCEEDED");
+      throw new ProtocolError(
+        `at most ${MAX_PUBLISHED_STREAMS_PER_CLIENT} client streams per client`,
+        "LIMIT_EXCEEDED",
+      );
     }
     const streamId = this.upstreams.size + 1;
     this.upstreams.set(streamId, { name, delivery });

@@ -3,7 +3,7 @@ import { ConnectionError, InvalidArgumentError } from "./errors.js";
 import { log } from "./log.js";
 import type { Engine } from "./peer/engine.js";
 import { loadEngine } from "./peer/engines.js";
-import { type ClientStats, ClientSession } from "./server-session.js";
+import { ClientSession, type ClientStats } from "./server-session.js";
 import { SignalingServer } from "./signaling/server.js";
 import type { StreamHost, StreamManager } from "./streams/manager.js";
 import { Emitter } from "./util/emitter.js";
@@ -35,14 +35,17 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
   constructor(descriptor: ServerDescriptor = new ServerDescriptor()) {
     super();
     if (!(descriptor instanceof ServerDescriptor)) {
-      throw new InvalidArgumentError("Server takes a ServerDescriptor: new Server(new ServerDescriptor({ ... }))");
+      throw new InvalidArgumentError(
+        "Server takes a ServerDescriptor: new Server(new ServerDescriptor({ ... }))",
+      );
     }
     this.descriptor = descriptor;
   }
 
   /** The port it listens on (useful with `port: 0`). */
   get port(): number {
-    if (this.listeningPort === undefined) throw new ConnectionError("server is not running", "NOT_CONNECTED");
+    if (this.listeningPort === undefined)
+      throw new ConnectionError("server is not running", "NOT_CONNECTED");
     return this.listeningPort;
   }
 
@@ -72,7 +75,8 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
   }
 
   async run(): Promise<void> {
-    if (this.state !== "idle") throw new InvalidArgumentError(`server cannot run: it is ${this.state}`);
+    if (this.state !== "idle")
+      throw new InvalidArgumentError(`server cannot run: it is ${this.state}`);
     this.state = "starting";
     const d = this.descriptor;
     const engine: Engine = await loadEngine(d.engine);
@@ -107,9 +111,13 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
     } catch (err) {
       this.state = "stopped";
       await signaling.close();
-      throw new ConnectionError(`cannot listen on ${d.host}:${d.port}: ${(err as Error).message}`, "CONNECTION_FAILED", {
-        cause: err,
-      });
+      throw new ConnectionError(
+        `cannot listen on ${d.host}:${d.port}: ${(err as Error).message}`,
+        "CONNECTION_FAILED",
+        {
+          cause: err,
+        },
+      );
     }
     this.signaling = signaling;
     this.state = "running";

@@ -9,7 +9,9 @@ export interface ParsedIceUrl {
 
 /** Parses an RFC 7064/7065 URL: `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`. */
 export function parseIceUrl(url: string): ParsedIceUrl {
-  const match = /^(stuns?|turns?):(\[[^\]]+\]|[^:?]+)(?::(\d+))?(?:\?transport=(udp|tcp))?$/.exec(url);
+  const match = /^(stuns?|turns?):(\[[^\]]+\]|[^:?]+)(?::(\d+))?(?:\?transport=(udp|tcp))?$/.exec(
+    url,
+  );
   if (!match) throw new Error(`not a STUN/TURN URL: ${url}`);
   const scheme = match[1] as ParsedIceUrl["scheme"];
   const secure = scheme === "stuns" || scheme === "turns";

@@ -150,7 +150,8 @@ export class PeerLink extends Emitter<LinkEvents> {
       },
       message: (data) => {
         const done = reassembler.push(data);
-        if (done && !this.closed) this.emit("message", delivery, done.streamId, done.seq, done.body);
+        if (done && !this.closed)
+          this.emit("message", delivery, done.streamId, done.seq, done.body);
       },
       bufferedAmountLow: () => lane.sender.drained(),
     });

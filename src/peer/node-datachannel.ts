@@ -16,7 +16,14 @@ import {
 import { iceUrls, parseIceUrl } from "./ice-servers.js";
 
 const debug = log("peer");
-const PEER_STATES = new Set<string>(["new", "connecting", "connected", "disconnected", "failed", "closed"]);
+const PEER_STATES = new Set<string>([
+  "new",
+  "connecting",
+  "connected",
+  "disconnected",
+  "failed",
+  "closed",
+]);
 
 function toNdcIceServers(config: PeerConfig): (string | nodeDataChannel.IceServer)[] {
   const out: nodeDataChannel.IceServer[] = [];
@@ -28,7 +35,11 @@ function toNdcIceServers(config: PeerConfig): (string | nodeDataChannel.IceServe
         entry.username = server.username;
         entry.password = server.credential;
         entry.relayType =
-          parsed.scheme === "turns" ? "TurnTls" : parsed.transport === "tcp" ? "TurnTcp" : "TurnUdp";
+          parsed.scheme === "turns"
+            ? "TurnTls"
+            : parsed.transport === "tcp"
+              ? "TurnTcp"
+              : "TurnUdp";
       }
       out.push(entry);
     }
@@ -59,7 +70,8 @@ class NdcPeer implements EnginePeer {
     const onError = (err: unknown) => debug("%s callback error: %O", id, err);
     this.pc.onLocalDescription(
       guard((sdp: string, type: string) => {
-        if (type === "offer" || type === "answer") handlers.signal({ kind: "description", type, sdp });
+        if (type === "offer" || type === "answer")
+          handlers.signal({ kind: "description", type, sdp });
       }, onError),
     );
     this.pc.onLocalCandidate(
@@ -81,10 +93,13 @@ class NdcPeer implements EnginePeer {
       unordered: !spec.ordered,
       ...(spec.maxRetransmits === undefined ? {} : { maxRetransmits: spec.maxRetransmits }),
     });
-    const onError = (err: unknown) => debug("%s channel %s callback error: %O", this.id, spec.label, err);
+    const onError = (err: unknown) =>
+      debug("%s channel %s callback error: %O", this.id, spec.label, err);
     dc.onOpen(guard(() => handlers.open(), onError));
     dc.onClosed(guard(() => handlers.close(), onError));
-    dc.onError(guard((err: string) => debug("%s channel %s error: %s", this.id, spec.label, err), onError));
+    dc.onError(
+      guard((err: string) => debug("%s channel %s error: %s", this.id, spec.label, err), onError),
+    );
     dc.onBufferedAmountLow(guard(() => handlers.bufferedAmountLow(), onError));
     dc.onMessage(
       guard((msg: string | Buffer | ArrayBuffer) => {

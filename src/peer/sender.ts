@@ -116,7 +116,11 @@ export class ChannelSender {
     if (!target.current) {
       const message = target.queue.shift();
       if (!message) return true;
-      target.current = { frames: message.frames(this.frameBytes), next: 0, bytes: message.byteLength };
+      target.current = {
+        frames: message.frames(this.frameBytes),
+        next: 0,
+        bytes: message.byteLength,
+      };
     }
     const current = target.current;
     while (current.next < current.frames.length) {

@@ -1,5 +1,5 @@
 import { isIPv4 } from "node:net";
-import { RTCPeerConnection, type RTCDataChannel } from "werift";
+import { type RTCDataChannel, RTCPeerConnection } from "werift";
 import { log } from "../log.js";
 import {
   CandidateQueue,
@@ -52,7 +52,11 @@ class WeriftPeer implements EnginePeer {
     this.pc.onIceCandidate.subscribe(
       guard((candidate) => {
         if (!candidate?.candidate) return;
-        handlers.signal({ kind: "candidate", candidate: candidate.candidate, mid: candidate.sdpMid ?? "0" });
+        handlers.signal({
+          kind: "candidate",
+          candidate: candidate.candidate,
+          mid: candidate.sdpMid ?? "0",
+        });
       }, onError),
     );
     this.pc.connectionStateChange.subscribe(guard((state) => handlers.stateChange(state), onError));
@@ -65,7 +69,8 @@ class WeriftPeer implements EnginePeer {
       ordered: spec.ordered,
       ...(spec.maxRetransmits === undefined ? {} : { maxRetransmits: spec.maxRetransmits }),
     });
-    const onError = (err: unknown) => debug("%s channel %s callback error: %O", this.id, spec.label, err);
+    const onError = (err: unknown) =>
+      debug("%s channel %s callback error: %O", this.id, spec.label, err);
     dc.stateChanged.subscribe(
       guard((state) => {
         if (state === "open") handlers.open();

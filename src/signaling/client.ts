@@ -51,7 +51,13 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         if (code === "AUTH_FAILED" || code === "RATE_LIMITED") {
           reject(new AuthenticationError(err.message, code));
         } else {
-          reject(new ConnectionError(`cannot reach signaling server at ${url}: ${err.message}`, "CONNECTION_FAILED", { cause: err }));
+          reject(
+            new ConnectionError(
+              `cannot reach signaling server at ${url}: ${err.message}`,
+              "CONNECTION_FAILED",
+              { cause: err },
+            ),
+          );
         }
       });
     });
@@ -86,7 +92,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     stream?: string,
   ): Promise<Requests[K]["reply"]> {
     const socket = this.socket;
-    if (!socket?.connected) throw new ConnectionError("not connected; call connect() first", "NOT_CONNECTED");
+    if (!socket?.connected)
+      throw new ConnectionError("not connected; call connect() first", "NOT_CONNECTED");
     let reply: Reply<Requests[K]["reply"]>;
     try {
       reply = await (timeoutMs === undefined ? socket : socket.timeout(timeoutMs)).emitWithAck(
@@ -94,9 +101,13 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         payload,
       );
     } catch (err) {
-      throw new ConnectionError(`no reply to "${name}" within ${timeoutMs} ms`, "CONNECTION_FAILED", {
-        cause: err,
-      });
+      throw new ConnectionError(
+        `no reply to "${name}" within ${timeoutMs} ms`,
+        "CONNECTION_FAILED",
+        {
+          cause: err,
+        },
+      );
     }
     if (!reply.ok) throw fromErrorReply(reply.error as ErrorReply, stream);
     return reply;

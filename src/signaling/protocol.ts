@@ -96,7 +96,9 @@ export function validateStreamName(name: unknown): string {
 
 export function validateDelivery(value: unknown): Delivery {
   if (value === "realtime" || value === "reliable") return value;
-  throw new InvalidArgumentError(`delivery must be "realtime" or "reliable", not ${JSON.stringify(value)}`);
+  throw new InvalidArgumentError(
+    `delivery must be "realtime" or "reliable", not ${JSON.stringify(value)}`,
+  );
 }
 
 function record(payload: unknown, event: string): Record<string, unknown> {
@@ -142,7 +144,9 @@ export function parseSignal(payload: unknown): SignalMessage {
       throw new ProtocolError('signal.type must be "offer" or "answer"');
     }
     if (typeof r.sdp !== "string" || r.sdp.length === 0 || r.sdp.length > MAX_SDP_LENGTH) {
-      throw new ProtocolError(`signal.sdp must be a non-empty string of at most ${MAX_SDP_LENGTH} characters`);
+      throw new ProtocolError(
+        `signal.sdp must be a non-empty string of at most ${MAX_SDP_LENGTH} characters`,
+      );
     }
     return { kind: "description", type: r.type, sdp: r.sdp };
   }

@@ -81,7 +81,10 @@ export class ClientConnection extends Emitter<ConnectionEvents> {
         reply({ ok: true, ...(await handler(request)) });
       } catch (err) {
         if (!(err instanceof ConduitError)) debug("%s %s handler failed: %O", this.id, name, err);
-        if (err instanceof ConduitError && (err.code === "PROTOCOL_ERROR" || err.code === "INVALID_ARGUMENT")) {
+        if (
+          err instanceof ConduitError &&
+          (err.code === "PROTOCOL_ERROR" || err.code === "INVALID_ARGUMENT")
+        ) {
           this.violation(name, err);
         }
         reply({ ok: false, error: toErrorReply(err) });
@@ -133,7 +136,11 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
       if (options.password === undefined) return next();
       if (this.limiter.isBlocked(address)) {
         debug("refused %s: too many failed attempts", address);
-        return next(authError(new AuthenticationError("too many failed attempts; try again later", "RATE_LIMITED")));
+        return next(
+          authError(
+            new AuthenticationError("too many failed attempts; try again later", "RATE_LIMITED"),
+          ),
+        );
       }
       const given = (socket.handshake.auth as Record<string, unknown> | undefined)?.password;
       if (!passwordMatches(options.password, given)) {

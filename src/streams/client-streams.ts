@@ -100,7 +100,12 @@ export class ClientStreamDispatcher {
         await handler(inbox.clientId, data);
       } catch (err) {
         inbox.handlerErrors++;
-        debug("handler for client stream %s (client %s) threw: %O", inbox.stream, inbox.clientId, err);
+        debug(
+          "handler for client stream %s (client %s) threw: %O",
+          inbox.stream,
+          inbox.clientId,
+          err,
+        );
       }
     }
     inbox.running = false;

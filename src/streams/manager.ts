@@ -1,8 +1,4 @@
-import {
-  DEFAULT_BUFFER_SIZE,
-  DEFAULT_DELIVERY,
-  DEFAULT_MAX_MESSAGE_BYTES,
-} from "../defaults.js";
+import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY, DEFAULT_MAX_MESSAGE_BYTES } from "../defaults.js";
 import {
   ConnectionError,
   InvalidArgumentError,
@@ -12,8 +8,8 @@ import {
 import type { Delivery } from "../peer/link.js";
 import { type StreamSummary, validateDelivery, validateStreamName } from "../signaling/protocol.js";
 import {
-  type ClientStreamHandler,
   ClientStreamDispatcher,
+  type ClientStreamHandler,
   type ClientStreamStats,
 } from "./client-streams.js";
 import { Stream } from "./stream.js";
@@ -62,7 +58,9 @@ export interface StreamHost {
 
 export function validateBufferSize(value: unknown, what = "bufferSize"): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 1_000_000) {
-    throw new InvalidArgumentError(`${what} must be an integer from 1 to 1000000, not ${String(value)}`);
+    throw new InvalidArgumentError(
+      `${what} must be an integer from 1 to 1000000, not ${String(value)}`,
+    );
   }
   return value;
 }
@@ -82,7 +80,10 @@ export class StreamManager {
   private nextStreamId = 1;
 
   constructor(options: StreamManagerOptions = {}) {
-    if (options.owner !== undefined && (typeof options.owner !== "string" || options.owner === "")) {
+    if (
+      options.owner !== undefined &&
+      (typeof options.owner !== "string" || options.owner === "")
+    ) {
       throw new InvalidArgumentError("owner must be a non-empty string");
     }
     this.owner = options.owner ?? "server";
@@ -107,9 +108,17 @@ export class StreamManager {
     if (this.streams.has(name)) throw new StreamExistsError(name);
     const id = this.nextStreamId;
     this.nextStreamId = (this.nextStreamId % 0xffffffff) + 1;
-    const stream = new Stream(name, id, this.owner, delivery, bufferSize, this.maxMessageBytes, (s) => {
-      if (this.streams.get(s.name) === s) this.streams.delete(s.name);
-    });
+    const stream = new Stream(
+      name,
+      id,
+      this.owner,
+      delivery,
+      bufferSize,
+      this.maxMessageBytes,
+      (s) => {
+        if (this.streams.get(s.name) === s) this.streams.delete(s.name);
+      },
+    );
     this.streams.set(name, stream);
     const waiters = this.waiters.get(name);
     if (waiters) {
@@ -141,7 +150,11 @@ export class StreamManager {
   }
 
   /** Sends `data` on the client stream `name` to the server's `onClientStream` handler. */
-  async pushToServer(name: string, data: unknown, options: PushToServerOptions = {}): Promise<void> {
+  async pushToServer(
+    name: string,
+    data: unknown,
+    options: PushToServerOptions = {},
+  ): Promise<void> {
     validateStreamName(name);
     if (options.delivery !== undefined) validateDelivery(options.delivery);
     if (options.bufferSize !== undefined) validateBufferSize(options.bufferSize);

@@ -219,7 +219,9 @@ class LocalSubscriber implements Subscriber {
   readonly remote = false;
 
   constructor(stream: Stream, bufferSize: number) {
-    this.subscription = new Subscription(stream.name, bufferSize, () => stream.removeSubscriber(this.id));
+    this.subscription = new Subscription(stream.name, bufferSize, () =>
+      stream.removeSubscriber(this.id),
+    );
     this.id = this.subscription.id;
   }
 

@@ -20,7 +20,9 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
   readonly id: string;
   private readonly buffer: BoundedQueue<T>;
   private received = 0;
-  private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  private waiter:
+    | { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }
+    | undefined;
   private ended = false;
   private error: unknown;
   private closed = false;

@@ -40,7 +40,7 @@ interface Partial {
 
 /** True when serial number `a` comes after `b` (RFC 1982 arithmetic on u32). */
 export function seqAfter(a: number, b: number): boolean {
-  return a !== b && ((a - b) >>> 0) < 0x80000000;
+  return a !== b && (a - b) >>> 0 < 0x80000000;
 }
 
 /**

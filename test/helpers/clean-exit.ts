@@ -18,4 +18,9 @@ await clientStreams.pushToServer("up", { n: 1 });
 await up;
 await client.close();
 await server.stop();
-console.log(`closed; active handles: ${process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap").join(",")}`);
+console.log(
+  `closed; active handles: ${process
+    .getActiveResourcesInfo()
+    .filter((r) => r !== "TTYWrap")
+    .join(",")}`,
+);

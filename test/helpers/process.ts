@@ -26,7 +26,10 @@ export function runTs(
 }
 
 /** Resolves with the first stdout line matching `re` (as the process prints it). */
-export function lineMatching(child: ChildProcessWithoutNullStreams, re: RegExp): Promise<RegExpMatchArray> {
+export function lineMatching(
+  child: ChildProcessWithoutNullStreams,
+  re: RegExp,
+): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let buffer = "";
     const onData = (c: Buffer) => {
@@ -41,7 +44,9 @@ export function lineMatching(child: ChildProcessWithoutNullStreams, re: RegExp):
       }
     };
     child.stdout.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`process exited (${code}) before printing ${re}:\n${buffer}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`process exited (${code}) before printing ${re}:\n${buffer}`)),
+    );
   });
 }
 

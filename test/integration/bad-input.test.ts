@@ -10,9 +10,18 @@ const res = new Resources();
 afterEach(() => res.closeAll());
 
 /** A frame with a hand-made header, for inputs the encoder would never produce. */
-function frame(h: { streamId: number; seq: number; index: number; count: number; total: number }, payload: Uint8Array) {
+function frame(
+  h: { streamId: number; seq: number; index: number; count: number; total: number },
+  payload: Uint8Array,
+) {
   const out = new Uint8Array(HEADER_BYTES + payload.byteLength);
-  writeHeader(out, 0, { streamId: h.streamId, seq: h.seq, chunkIndex: h.index, chunkCount: h.count, totalBytes: h.total });
+  writeHeader(out, 0, {
+    streamId: h.streamId,
+    seq: h.seq,
+    chunkIndex: h.index,
+    chunkCount: h.count,
+    totalBytes: h.total,
+  });
   out.set(payload, HEADER_BYTES);
   return out;
 }
@@ -22,7 +31,8 @@ describe("bad input", () => {
     const { server, streams } = await startServer(res, "node-datachannel");
     streams.create("ok");
     const socket = await rawSocket(res, server.port);
-    const ask = (event: string, payload: unknown) => socket.timeout(5000).emitWithAck(event, payload);
+    const ask = (event: string, payload: unknown) =>
+      socket.timeout(5000).emitWithAck(event, payload);
     const cases: [string, unknown, string][] = [
       ["subscribe", null, "PROTOCOL_ERROR"],
       ["subscribe", 42, "PROTOCOL_ERROR"],
@@ -38,7 +48,10 @@ describe("bad input", () => {
     ];
     for (const [event, payload, code] of cases) {
       const reply = await ask(event, payload);
-      expect(reply, `${event} ${JSON.stringify(payload)}`).toMatchObject({ ok: false, error: { code } });
+      expect(reply, `${event} ${JSON.stringify(payload)}`).toMatchObject({
+        ok: false,
+        error: { code },
+      });
       expect(typeof reply.error.message).toBe("string");
     }
     // Garbage signals are refused without reaching the engine unchecked.
@@ -102,7 +115,9 @@ describe("bad input", () => {
       ];
       // Messages that never complete: 200 first chunks, far more partials than are kept.
       for (let seq = 100; seq < 300; seq++) {
-        junk.push(frame({ streamId: id, seq, index: 0, count: 3, total: 6000 }, pattern(2000, seq)));
+        junk.push(
+          frame({ streamId: id, seq, index: 0, count: 3, total: 6000 }, pattern(2000, seq)),
+        );
       }
       for (const j of junk) raw.channels.reliable.send(j);
       const valid = new OutgoingMessage(id, 2000, { fine: true }, 1 << 20).frames(65536);

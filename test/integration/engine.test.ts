@@ -1,7 +1,13 @@
 // The conformance suite every engine adapter passes, including mixed pairs.
 import { afterEach, describe, expect, it } from "vitest";
 import { HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_FRAME_BYTES } from "../../src/defaults.js";
-import type { ChannelHandlers, EngineChannel, EngineName, EnginePeer, PeerConfig } from "../../src/peer/engine.js";
+import type {
+  ChannelHandlers,
+  EngineChannel,
+  EngineName,
+  EnginePeer,
+  PeerConfig,
+} from "../../src/peer/engine.js";
 import { loadEngine } from "../../src/peer/engines.js";
 import { CHANNEL_SPECS } from "../../src/peer/link.js";
 import { ChannelSender, OutboundQueue } from "../../src/peer/sender.js";
@@ -113,9 +119,15 @@ describe.each(PAIRS)("engine conformance: %s offers, %s answers", (offerer, answ
         maxBuffered = Math.max(maxBuffered, a.channel.bufferedAmount());
       },
     };
-    const sender = new ChannelSender(observed, MAX_FRAME_BYTES, HIGH_WATER_BYTES, LOW_WATER_BYTES, (e) => {
-      throw e;
-    });
+    const sender = new ChannelSender(
+      observed,
+      MAX_FRAME_BYTES,
+      HIGH_WATER_BYTES,
+      LOW_WATER_BYTES,
+      (e) => {
+        throw e;
+      },
+    );
     a.onLow = () => {
       waits++;
       sender.drained();

@@ -10,7 +10,10 @@ describe("guide examples", () => {
   it("live dashboard: the server streams system metrics, the client prints them", async () => {
     const server = runTs(res, "examples/dashboard-server.ts", { PORT: "0", HOST: "127.0.0.1" });
     const [, port] = await lineMatching(server, /listening on port (\d+)/);
-    const client = runTs(res, "examples/dashboard-client.ts", { PORT: port as string, HOST: "127.0.0.1" });
+    const client = runTs(res, "examples/dashboard-client.ts", {
+      PORT: port as string,
+      HOST: "127.0.0.1",
+    });
     await lineMatching(client, /Monitoring system metrics/);
     const [line] = await lineMatching(client, /^CPU: [\d.]+% \| Memory: [\d.]+% \| Disk: [\d.]+%$/);
     expect(line).toMatch(/CPU/);
@@ -43,7 +46,9 @@ describe("guide examples", () => {
     const out = run.output();
     expect(out).toMatch(/New subscriber: [0-9a-f-]{36}/);
     expect(out).toMatch(/Sent to 1 subscribers/);
-    expect(out).toMatch(/Name: my_stream\nOwner: server\nMessages sent: 1\nSubscribers: 1\nActive: true/);
+    expect(out).toMatch(
+      /Name: my_stream\nOwner: server\nMessages sent: 1\nSubscribers: 1\nActive: true/,
+    );
     expect(out).toMatch(/my_stream: 1 subscribers/);
     expect(out).toMatch(/Lost subscriber: [0-9a-f-]{36}/);
     expect(out).toMatch(/client got \{ value: 42 \}/);

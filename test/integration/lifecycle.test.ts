@@ -49,18 +49,23 @@ describe("mixed engines", () => {
   it.each([
     ["node-datachannel", "werift"],
     ["werift", "node-datachannel"],
-  ] as const)("a %s server streams to a %s client, both ways", async (serverEngine, clientEngine) => {
-    const { server, streams } = await startServer(res, serverEngine);
-    const stream = streams.create("mix", { delivery: "reliable" });
-    const { client, streams: clientStreams } = await connectClient(res, server, clientEngine);
-    const sub = clientStreams.subscribe("mix");
-    const first = sub.next();
-    await new Promise<void>((r) => stream.onSubscribe(() => r()));
-    await stream.push({ hello: serverEngine });
-    expect((await first).value).toEqual({ hello: serverEngine });
-    const got = new Promise<[string, unknown]>((r) => streams.onClientStream("back", (id, d) => r([id, d])));
-    await clientStreams.pushToServer("back", { hello: clientEngine });
-    expect(await got).toEqual([client.id, { hello: clientEngine }]);
-    sub.close();
-  });
+  ] as const)(
+    "a %s server streams to a %s client, both ways",
+    async (serverEngine, clientEngine) => {
+      const { server, streams } = await startServer(res, serverEngine);
+      const stream = streams.create("mix", { delivery: "reliable" });
+      const { client, streams: clientStreams } = await connectClient(res, server, clientEngine);
+      const sub = clientStreams.subscribe("mix");
+      const first = sub.next();
+      await new Promise<void>((r) => stream.onSubscribe(() => r()));
+      await stream.push({ hello: serverEngine });
+      expect((await first).value).toEqual({ hello: serverEngine });
+      const got = new Promise<[string, unknown]>((r) =>
+        streams.onClientStream("back", (id, d) => r([id, d])),
+      );
+      await clientStreams.pushToServer("back", { hello: clientEngine });
+      expect(await got).toEqual([client.id, { hello: clientEngine }]);
+      sub.close();
+    },
+  );
 });

@@ -153,29 +153,36 @@ describe.each(ENGINES)("streams over real peers (%s)", (engine) => {
     waiting.close();
   });
 
-  it.each(["realtime", "reliable"] as const)("500 KB binary frames arrive intact both ways (%s)", async (delivery) => {
-    const { server, streams } = await startServer(res, engine);
-    const frames = streams.create("frames", { delivery, bufferSize: 10 });
-    const { client, streams: clientStreams } = await connectClient(res, server, engine);
-    const sub = clientStreams.subscribe("frames");
-    const next = sub.next();
-    await until(() => frames.subscriberCount === 1, "subscriber");
-    const down = pattern(500_000, 3);
-    await frames.push({ frame: down, n: 1 });
-    const got = (await next).value as { frame: Uint8Array; n: number };
-    expect(got.n).toBe(1);
-    expect(Buffer.compare(Buffer.from(got.frame), Buffer.from(down))).toBe(0);
-    sub.close();
+  it.each(["realtime", "reliable"] as const)(
+    "500 KB binary frames arrive intact both ways (%s)",
+    async (delivery) => {
+      const { server, streams } = await startServer(res, engine);
+      const frames = streams.create("frames", { delivery, bufferSize: 10 });
+      const { client, streams: clientStreams } = await connectClient(res, server, engine);
+      const sub = clientStreams.subscribe("frames");
+      const next = sub.next();
+      await until(() => frames.subscriberCount === 1, "subscriber");
+      const down = pattern(500_000, 3);
+      await frames.push({ frame: down, n: 1 });
+      const got = (await next).value as { frame: Uint8Array; n: number };
+      expect(got.n).toBe(1);
+      expect(Buffer.compare(Buffer.from(got.frame), Buffer.from(down))).toBe(0);
+      sub.close();
 
-    const up = pattern(500_000, 9);
-    const received = new Promise<[string, { frame: Uint8Array }]>((resolve) =>
-      streams.onClientStream("video_frames", (clientId, data) => resolve([clientId, data])),
-    );
-    await clientStreams.pushToServer("video_frames", { frame: up, timestamp: Date.now() }, { delivery });
-    const [from, data] = await received;
-    expect(from).toBe(client.id);
-    expect(Buffer.compare(Buffer.from(data.frame), Buffer.from(up))).toBe(0);
-  });
+      const up = pattern(500_000, 9);
+      const received = new Promise<[string, { frame: Uint8Array }]>((resolve) =>
+        streams.onClientStream("video_frames", (clientId, data) => resolve([clientId, data])),
+      );
+      await clientStreams.pushToServer(
+        "video_frames",
+        { frame: up, timestamp: Date.now() },
+        { delivery },
+      );
+      const [from, data] = await received;
+      expect(from).toBe(client.id);
+      expect(Buffer.compare(Buffer.from(data.frame), Buffer.from(up))).toBe(0);
+    },
+  );
 
   it("client → server streams reach the handler in order with the client id", async () => {
     const { server, streams } = await startServer(res, engine);

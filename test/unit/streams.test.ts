@@ -30,11 +30,15 @@ describe("validation", () => {
   });
 
   it.each([0, -1, 1.5, Number.NaN, "10"])("rejects bufferSize %j", (bufferSize) => {
-    expect(() => streams.create("b", { bufferSize: bufferSize as number })).toThrow(/bufferSize must be/);
+    expect(() => streams.create("b", { bufferSize: bufferSize as number })).toThrow(
+      /bufferSize must be/,
+    );
   });
 
   it("rejects an unknown delivery class", () => {
-    expect(() => streams.create("d", { delivery: "fast" as "realtime" })).toThrow(/delivery must be/);
+    expect(() => streams.create("d", { delivery: "fast" as "realtime" })).toThrow(
+      /delivery must be/,
+    );
   });
 
   it("rejects a duplicate create with StreamExistsError", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MessageTooLargeError } from "../../src/errors.js";
 import { decodeBody, encodeBody } from "../../src/wire/codec.js";
-import { HEADER_BYTES, readFrame, FrameError } from "../../src/wire/frame.js";
+import { FrameError, HEADER_BYTES, readFrame } from "../../src/wire/frame.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
 import { Reassembler, type ReassemblerLimits, seqAfter } from "../../src/wire/reassembler.js";
 
@@ -24,7 +24,9 @@ function bytes(n: number, seed = 1): Uint8Array {
 describe("codec", () => {
   it("round-trips binary values byte for byte inside plain MessagePack", () => {
     const frame = bytes(100_000);
-    const decoded = decodeBody(encodeBody({ frame, t: 1.5, tags: ["a"], nested: { ok: true } })) as {
+    const decoded = decodeBody(
+      encodeBody({ frame, t: 1.5, tags: ["a"], nested: { ok: true } }),
+    ) as {
       frame: Uint8Array;
       t: number;
       tags: string[];
