@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MessageTooLargeError } from "../../src/errors.js";
+import { InvalidArgumentError, MessageTooLargeError } from "../../src/errors.js";
 import { decodeBody, encodeBody } from "../../src/wire/codec.js";
 import { FrameError, HEADER_BYTES, readFrame } from "../../src/wire/frame.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
@@ -35,6 +35,13 @@ describe("codec", () => {
     expect(decoded.frame).toBeInstanceOf(Uint8Array);
     expect(Buffer.compare(Buffer.from(decoded.frame), Buffer.from(frame))).toBe(0);
     expect(decoded).toMatchObject({ t: 1.5, tags: ["a"], nested: { ok: true } });
+  });
+
+  it("writes plain MessagePack only: undefined is nil, and unencodable values throw a typed error", () => {
+    expect([...encodeBody(undefined)]).toEqual([0xc0]);
+    expect(decodeBody(encodeBody({ a: undefined }))).toEqual({ a: null });
+    expect(encodeBody({ a: undefined }).includes(0xd4)).toBe(false); // no fixext extension
+    expect(() => encodeBody(10n ** 30n)).toThrow(InvalidArgumentError);
   });
 
   it("throws on malformed bodies", () => {
