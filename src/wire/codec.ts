@@ -10,7 +10,9 @@ export function encodeBody(value: unknown): Uint8Array {
   try {
     return packr.pack(value);
   } catch (err) {
-    throw new InvalidArgumentError(`data cannot be encoded as MessagePack: ${(err as Error).message}`);
+    throw new InvalidArgumentError(
+      `data cannot be encoded as MessagePack: ${(err as Error).message}`,
+    );
   }
 }
 
