@@ -99,7 +99,7 @@ export class ChannelSender {
         this.ready.delete(target);
         // Re-adding moves it to the back: round-robin between queues.
         if (target.hasWork) this.ready.add(target);
-        if (!finished || this.channel.bufferedAmount() >= this.highWater) {
+        if (!finished) {
           this.waitingForDrain = true;
           return;
         }
@@ -124,10 +124,9 @@ export class ChannelSender {
     }
     const current = target.current;
     while (current.next < current.frames.length) {
+      // Checked before every frame: a low-threshold event can be stale by the time it runs.
+      if (this.channel.bufferedAmount() >= this.highWater) return false;
       this.channel.send(current.frames[current.next++] as Uint8Array);
-      if (current.next < current.frames.length && this.channel.bufferedAmount() >= this.highWater) {
-        return false;
-      }
     }
     target.current = undefined;
     target.messagesSent++;

@@ -93,14 +93,15 @@ describe.each(PAIRS)("engine conformance: %s offers, %s answers", (offerer, answ
     }
   });
 
-  it("closing a peer closes its channel, and the remote's when the closer is node-datachannel", async () => {
+  it("closing a peer closes its channel, and the remote's between node-datachannel peers", async () => {
     const { a, b } = await pair(offerer, answerer);
     a.peer.close();
     await a.closed;
     expect(a.channel.isOpen()).toBe(false);
-    // werift 0.24 tears down DTLS before SCTP: its peer only notices at consent timeout
+    // werift 0.24 tears down DTLS before SCTP, so its ABORT never leaves, and it does not
+    // always act on one it receives: a werift side notices only at consent timeout
     // (30-60 s). conduit does not depend on it: a closing client also closes its socket.
-    if (offerer === "werift") return;
+    if (offerer === "werift" || answerer === "werift") return;
     await b.closed;
     expect(b.channel.isOpen()).toBe(false);
   });
@@ -109,14 +110,15 @@ describe.each(PAIRS)("engine conformance: %s offers, %s answers", (offerer, answ
     const { a, b } = await pair(offerer, answerer);
     const MESSAGES = 100;
     const SIZE = 200_000;
-    let maxBuffered = 0;
+    let maxBeforeSend = 0;
     let waits = 0;
-    // The real channel, observed after every send.
+    // The real channel, observed before every send: the sender must never hand the engine
+    // a frame while it already holds the high-water mark.
     const observed: EngineChannel = {
       ...a.channel,
       send: (data) => {
+        maxBeforeSend = Math.max(maxBeforeSend, a.channel.bufferedAmount());
         a.channel.send(data);
-        maxBuffered = Math.max(maxBuffered, a.channel.bufferedAmount());
       },
     };
     const sender = new ChannelSender(
@@ -154,7 +156,7 @@ describe.each(PAIRS)("engine conformance: %s offers, %s answers", (offerer, answ
     }
     await done;
     expect(seqs).toEqual(Array.from({ length: MESSAGES }, (_, i) => i + 1));
-    expect(maxBuffered).toBeLessThanOrEqual(HIGH_WATER_BYTES + MAX_FRAME_BYTES);
+    expect(maxBeforeSend).toBeLessThan(HIGH_WATER_BYTES);
     expect(waits).toBeGreaterThan(0); // the mark was reached and the drain event resumed sending
     expect(queue.stats).toMatchObject({ messagesSent: MESSAGES, dropped: 0, depth: 0 });
     expect(reassembler.stats.framesInvalid).toBe(0);

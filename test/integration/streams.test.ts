@@ -273,6 +273,27 @@ describe.each(ENGINES)("streams over real peers (%s)", (engine) => {
     clearInterval(pusher);
   });
 
+  it("two iterators on one client share one server subscription; closing one keeps the other", async () => {
+    const { server, streams } = await startServer(res, engine);
+    const stream = streams.create("shared", { delivery: "reliable" });
+    const { streams: clientStreams } = await connectClient(res, server, engine);
+    const first = clientStreams.subscribe("shared");
+    const second = clientStreams.subscribe("shared");
+    const a1 = first.next();
+    const b1 = second.next();
+    await until(() => stream.subscriberCount === 1, "one server-side subscriber");
+    expect(await stream.push("m1")).toBe(1);
+    expect([(await a1).value, (await b1).value]).toEqual(["m1", "m1"]);
+    first.close();
+    await stream.push("m2");
+    expect((await second.next()).value).toBe("m2");
+    expect(stream.subscriberCount).toBe(1);
+    const left = new Promise<string>((r) => stream.onUnsubscribe(r));
+    second.close();
+    await left;
+    expect(stream.subscriberCount).toBe(0);
+  });
+
   it("operations before connect() fail with a typed error", async () => {
     const { server } = await startServer(res, engine);
     const { Client, StreamManager, ClientDescriptor } = await import("../../src/index.js");
