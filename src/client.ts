@@ -1,4 +1,9 @@
-import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY, PROTOCOL_VERSION } from "./defaults.js";
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_DELIVERY,
+  LINK_SETUP_ATTEMPTS,
+  PROTOCOL_VERSION,
+} from "./defaults.js";
 import { ClientDescriptor } from "./descriptors.js";
 import { ConduitError, ConnectionError, InvalidArgumentError } from "./errors.js";
 import { log } from "./log.js";
@@ -204,61 +209,81 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     return out;
   }
 
+  /**
+   * Sets up the WebRTC link. A setup that fails outright (ICE or DTLS failure; libdatachannel
+   * loses about 1 loopback handshake in 70 under load) is tried again with a fresh peer
+   * connection, up to LINK_SETUP_ATTEMPTS times within the connect deadline.
+   */
   private async openLink(engine: Engine, iceServers: IceServer[], deadline: number): Promise<void> {
+    this.signaling.on("signal", (message) => {
+      this.link?.applyRemote(message).catch((err) => debug("bad signal from server: %O", err));
+    });
+    for (let attempt = 1; ; attempt++) {
+      const link = this.createLink(engine, iceServers);
+      const failure = await this.awaitOpen(link, deadline);
+      if (!failure) break;
+      link.close(failure.message);
+      if (attempt >= LINK_SETUP_ATTEMPTS || failure.timedOut) throw failure.error;
+      debug(
+        "%s link attempt %d failed (%s); trying again",
+        this.clientId,
+        attempt,
+        failure.message,
+      );
+    }
+    this.link?.on("close", (reason) => this.shutdown(`peer link lost: ${reason}`, lost()));
+  }
+
+  private createLink(engine: Engine, iceServers: IceServer[]): PeerLink {
     const d = this.descriptor;
     const link = new PeerLink(
       this.clientId as string,
       engine,
-      {
-        iceServers,
-        bindAddress: d.iceBindAddress,
-        iceTransportPolicy: d.iceTransportPolicy,
-      },
+      { iceServers, bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
       { maxMessageBytes: this.maxMessageBytes },
     );
     this.link = link;
     link.on("signal", (message) => this.signaling.sendSignal(message));
-    this.signaling.on("signal", (message) => {
-      link.applyRemote(message).catch((err) => debug("bad signal from server: %O", err));
-    });
     link.on("message", (_delivery, streamId, seq, body) => this.receive(streamId, seq, body));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(
-          new ConnectionError(
-            `WebRTC link not open within ${d.connectTimeoutMs} ms (peer state: ${lastState})`,
-          ),
-        );
-      }, remaining(deadline));
+    return link;
+  }
+
+  /** Resolves undefined once both channels are open, or with why they did not. */
+  private awaitOpen(
+    link: PeerLink,
+    deadline: number,
+  ): Promise<{ error: ConnectionError; message: string; timedOut: boolean } | undefined> {
+    return new Promise((resolve) => {
       let lastState = "new";
+      const fail = (message: string, timedOut: boolean, cause?: unknown) => {
+        cleanup();
+        const error = new ConnectionError(message, "CONNECTION_FAILED", { cause });
+        resolve({ error, message, timedOut });
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            `WebRTC link not open within ${this.descriptor.connectTimeoutMs} ms (peer state: ${lastState})`,
+            true,
+          ),
+        remaining(deadline),
+      );
       const offState = link.on("state", (s) => {
         lastState = s;
       });
       const offOpen = link.on("open", () => {
         cleanup();
-        resolve();
+        resolve(undefined);
       });
-      const offClose = link.on("close", (reason) => {
-        cleanup();
-        reject(new ConnectionError(`WebRTC link failed: ${reason}`));
-      });
+      const offClose = link.on("close", (reason) => fail(`WebRTC link failed: ${reason}`, false));
       const cleanup = () => {
         clearTimeout(timer);
         offState();
         offOpen();
         offClose();
       };
-      link.start().catch((err) => {
-        cleanup();
-        reject(
-          new ConnectionError("could not create the WebRTC offer", "CONNECTION_FAILED", {
-            cause: err,
-          }),
-        );
-      });
+      link.start().catch((err) => fail("could not create the WebRTC offer", false, err));
     });
-    link.on("close", (reason) => this.shutdown(`peer link lost: ${reason}`, lost()));
   }
 
   /** Sends the subscribe request that all local subscribers of `name` share. */

@@ -58,7 +58,8 @@ class RemoteSubscriber implements Subscriber {
   constructor(
     readonly id: string,
     readonly stream: Stream,
-    private readonly link: PeerLink,
+    /** The session's current link: a failed setup can replace it before it opens. */
+    private readonly link: () => PeerLink | undefined,
     private readonly onEnd: (s: RemoteSubscriber) => void,
   ) {
     this.queue = new OutboundQueue(stream.bufferSize);
@@ -67,14 +68,14 @@ class RemoteSubscriber implements Subscriber {
   deliver(message: PushedMessage): void {
     const outgoing = message.outgoing;
     this.lastSeq = outgoing.seq;
-    if (this.started) this.link.send(this.stream.delivery, this.queue, outgoing);
+    if (this.started) this.link()?.send(this.stream.delivery, this.queue, outgoing);
     else this.queue.queue.push(outgoing);
   }
 
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.link.wake(this.stream.delivery, this.queue);
+    this.link()?.wake(this.stream.delivery, this.queue);
   }
 
   end(): void {
@@ -177,11 +178,13 @@ export class ClientSession {
   }
 
   private acceptOffer(sdp: string): void {
-    if (this.link) {
+    if (this.link?.opened) {
       this.conn.violations++;
       debug("%s sent a second offer; renegotiation is not supported", this.id);
       return;
     }
+    // A new offer before the link opened: the client is retrying a failed setup.
+    this.link?.close("replaced by a new offer");
     const link = new PeerLink(this.id, this.ctx.engine, this.ctx.peerConfig, {
       maxMessageBytes: this.ctx.maxMessageBytes,
     });
@@ -189,6 +192,13 @@ export class ClientSession {
     link.on("signal", (message) => this.conn.sendSignal(message));
     link.on("message", (delivery, streamId, _seq, body) => this.receive(delivery, streamId, body));
     link.on("close", (reason) => {
+      if (this.link !== link) return; // a replaced attempt
+      if (!link.opened) {
+        // The setup failed; the client tries again with a new offer (or gives up and leaves).
+        debug("%s peer link failed before opening (%s)", this.id, reason);
+        this.link = undefined;
+        return;
+      }
       debug("%s peer link closed (%s): ending session", this.id, reason);
       this.close();
     });
@@ -203,7 +213,7 @@ export class ClientSession {
   }
 
   private async subscribe(name: string, wait: boolean): Promise<SubscribeReply> {
-    const link = this.requireLink();
+    this.requireLink();
     const manager = this.manager();
     const existing = this.subscriptions.get(name);
     if (existing) return reply(existing.stream);
@@ -237,7 +247,12 @@ export class ClientSession {
     if (this.closed) throw new ConnectionError("session closed");
     const again = this.subscriptions.get(name);
     if (again) return reply(again.stream);
-    const subscriber = new RemoteSubscriber(this.id, stream, link, (s) => this.streamEnded(s));
+    const subscriber = new RemoteSubscriber(
+      this.id,
+      stream,
+      () => this.link,
+      (s) => this.streamEnded(s),
+    );
     this.subscriptions.set(name, subscriber);
     stream.addSubscriber(subscriber);
     return reply(stream);

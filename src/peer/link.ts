@@ -68,6 +68,8 @@ export class PeerLink extends Emitter<LinkEvents> {
     super();
     this.peer = engine.createPeer(id, config, {
       signal: (message) => {
+        if (message.kind === "description")
+          debug("%s local %s %s", this.id, message.type, fingerprint(message.sdp));
         if (!this.closed) this.emit("signal", message);
       },
       stateChange: (state) => this.onState(state),
@@ -88,6 +90,8 @@ export class PeerLink extends Emitter<LinkEvents> {
   }
 
   async applyRemote(message: SignalMessage): Promise<void> {
+    if (message.kind === "description")
+      debug("%s remote %s %s", this.id, message.type, fingerprint(message.sdp));
     if (!this.closed) await this.peer.applyRemote(message);
   }
 
@@ -180,4 +184,8 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.emit("state", state);
     if (state === "failed" || state === "closed") this.close(`peer connection ${state}`);
   }
+}
+
+function fingerprint(sdp: string): string {
+  return /a=fingerprint:\S+ (\S+)/.exec(sdp)?.[1]?.slice(0, 17) ?? "?";
 }

@@ -16,6 +16,13 @@ import {
 import { iceUrls, parseIceUrl } from "./ice-servers.js";
 
 const debug = log("peer");
+
+// libdatachannel's own log, through `debug` (conduit:ndc): CONDUIT_NDC_LOG=Debug|Info|Warning|Error
+const ndcLevel = process.env.CONDUIT_NDC_LOG as nodeDataChannel.LogLevel | undefined;
+if (ndcLevel) {
+  const ndcDebug = log("ndc");
+  nodeDataChannel.initLogger(ndcLevel, (level, message) => ndcDebug("%s %s", level, message));
+}
 const PEER_STATES = new Set<string>([
   "new",
   "connecting",

@@ -1,20 +1,28 @@
 // A client built only from docs/PROTOCOL.md: socket.io-client plus a bare engine peer.
 // Tests use it to send what a well-behaved Client never would.
 import { io, type Socket } from "socket.io-client";
-import type { EngineChannel, EngineName, EnginePeer } from "../../src/peer/engine.js";
+import type {
+  EngineChannel,
+  EngineName,
+  EnginePeer,
+  SignalMessage,
+} from "../../src/peer/engine.js";
 import { loadEngine } from "../../src/peer/engines.js";
 import type { Delivery } from "../../src/peer/link.js";
 import { PASSWORD, type Resources } from "./net.js";
+
+type Reply = { ok: boolean; error?: { code: string; message: string } } & Record<string, unknown>;
 
 export interface RawPeer {
   socket: Socket;
   peer: EnginePeer;
   channels: Record<Delivery, EngineChannel>;
   received: Uint8Array[];
-  request(
-    event: string,
-    payload: unknown,
-  ): Promise<{ ok: boolean; error?: { code: string; message: string } } & Record<string, unknown>>;
+  /** Settles when the server's answer has arrived. */
+  answered: Promise<void>;
+  /** Stops applying the server's signals to this peer. */
+  detach(): void;
+  request(event: string, payload: unknown): Promise<Reply>;
 }
 
 export async function rawSocket(
@@ -38,30 +46,42 @@ export async function rawSocket(
   return socket;
 }
 
+/**
+ * Authenticates (unless given a socket that already did), sends `hello`, offers a peer
+ * connection with the two negotiated channels and waits for them to open (unless
+ * `policy: "relay"`, which can never connect without a TURN server).
+ */
 export async function rawPeer(
   res: Resources,
   port: number,
   engineName: EngineName,
+  options: { socket?: Socket; policy?: "all" | "relay" } = {},
 ): Promise<RawPeer> {
-  const socket = await rawSocket(res, port);
-  const request: RawPeer["request"] = (event, payload) =>
+  const socket = options.socket ?? (await rawSocket(res, port));
+  const request = (event: string, payload: unknown): Promise<Reply> =>
     socket.timeout(5000).emitWithAck(event, payload);
-  const hello = await request("hello", { protocol: 1 });
+  if (!options.socket) await request("hello", { protocol: 1 });
   const engine = await loadEngine(engineName);
   const peer = engine.createPeer(
-    `raw-${hello.clientId}`,
-    {
-      iceServers: [],
-      bindAddress: "127.0.0.1",
-      iceTransportPolicy: "all",
-    },
-    {
-      signal: (m) => socket.emit("signal", m),
-      stateChange: () => {},
-    },
+    "raw",
+    { iceServers: [], bindAddress: "127.0.0.1", iceTransportPolicy: options.policy ?? "all" },
+    { signal: (m) => socket.emit("signal", m), stateChange: () => {} },
   );
   res.add(() => peer.close());
-  socket.on("signal", (m) => void peer.applyRemote(m));
+  let answer!: () => void;
+  const answered = new Promise<void>((r) => {
+    answer = r;
+  });
+  const onSignal = (m: SignalMessage) => {
+    if (m.kind === "description") answer();
+    void peer.applyRemote(m);
+  };
+  socket.on("signal", onSignal);
+  const detach = () => {
+    socket.off("signal", onSignal);
+  };
+  res.add(detach);
+
   const received: Uint8Array[] = [];
   const opened: Promise<void>[] = [];
   const make = (id: number, ordered: boolean, label: string) => {
@@ -86,6 +106,6 @@ export async function rawPeer(
     reliable: make(1, true, "conduit-reliable"),
   };
   await peer.startOffer();
-  await Promise.all(opened);
-  return { socket, peer, channels, received, request };
+  if (options.policy !== "relay") await Promise.all(opened);
+  return { socket, peer, channels, received, answered, detach, request };
 }

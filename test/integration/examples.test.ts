@@ -33,7 +33,7 @@ describe("guide examples", () => {
 
   it("video frames: a client pushes 30 fps 100 KB frames and the server reports the rate", async () => {
     const run = runTs(res, "examples/video-frames.ts", { DURATION: "2" });
-    expect(await exitCode(run)).toBe(0);
+    expect(await exitCode(run), run.output()).toBe(0);
     const rates = [...run.output().matchAll(/server received (\d+) fps/g)].map((m) => Number(m[1]));
     expect(rates.length).toBeGreaterThanOrEqual(1);
     expect(Math.max(...rates)).toBeGreaterThan(0);
@@ -42,7 +42,7 @@ describe("guide examples", () => {
 
   it("stream lifecycle and info: callbacks, counts, listing, close", async () => {
     const run = runTs(res, "examples/stream-lifecycle.ts");
-    expect(await exitCode(run)).toBe(0);
+    expect(await exitCode(run), run.output()).toBe(0);
     const out = run.output();
     expect(out).toMatch(/New subscriber: [0-9a-f-]{36}/);
     expect(out).toMatch(/Sent to 1 subscribers/);

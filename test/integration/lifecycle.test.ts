@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { OutgoingMessage } from "../../src/wire/outgoing.js";
 import { connectClient, ENGINES, Resources, startServer } from "../helpers/net.js";
 import { exitCode, runTs } from "../helpers/process.js";
+import { rawPeer } from "../helpers/raw-peer.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -42,6 +44,30 @@ describe.each(ENGINES)("lifecycle (%s)", (engine) => {
     expect(await left).toBe(id);
     expect(await unsubscribed).toBe(id);
     expect(server.clientCount).toBe(0);
+  });
+});
+
+describe("setup retry", () => {
+  it("a new offer replaces a peer connection that never opened; the session carries on", async () => {
+    const { server, streams } = await startServer(res, "node-datachannel");
+    const received = new Promise<unknown>((resolve) =>
+      streams.onClientStream("up", (_id, data) => resolve(data)),
+    );
+    // First attempt: relay-only with no TURN server, so it can never connect.
+    const first = await rawPeer(res, server.port, "node-datachannel", { policy: "relay" });
+    await first.answered;
+    expect(server.clientStats()[0]?.peerOpen).toBe(false);
+    first.detach();
+    first.peer.close();
+    const retry = await rawPeer(res, server.port, "node-datachannel", { socket: first.socket });
+    const { streamId } = await retry.request("publish", { stream: "up", delivery: "reliable" });
+    for (const f of new OutgoingMessage(streamId as number, 1, { attempt: 2 }, 1 << 20).frames(
+      65536,
+    )) {
+      retry.channels.reliable.send(f);
+    }
+    expect(await received).toEqual({ attempt: 2 });
+    expect(server.clientCount).toBe(1);
   });
 });
 
