@@ -1,7 +1,7 @@
 import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_DELIVERY,
-  LINK_SETUP_ATTEMPTS,
+  LINK_RETRY_DELAYS_MS,
   PROTOCOL_VERSION,
 } from "./defaults.js";
 import { ClientDescriptor } from "./descriptors.js";
@@ -212,7 +212,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   /**
    * Sets up the WebRTC link. A setup that fails outright (ICE or DTLS failure; libdatachannel
    * loses about 1 loopback handshake in 70 under load) is tried again with a fresh peer
-   * connection, up to LINK_SETUP_ATTEMPTS times within the connect deadline.
+   * connection after each pause in LINK_RETRY_DELAYS_MS, within the connect deadline.
    */
   private async openLink(engine: Engine, iceServers: IceServer[], deadline: number): Promise<void> {
     this.signaling.on("signal", (message) => {
@@ -223,13 +223,20 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       const failure = await this.awaitOpen(link, deadline);
       if (!failure) break;
       link.close(failure.message);
-      if (attempt >= LINK_SETUP_ATTEMPTS || failure.timedOut) throw failure.error;
+      const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
+      if (pause === undefined || failure.timedOut || Date.now() + pause >= deadline) {
+        throw failure.error;
+      }
       debug(
-        "%s link attempt %d failed (%s); trying again",
+        "%s link attempt %d failed (%s); again in %d ms",
         this.clientId,
         attempt,
         failure.message,
+        pause,
       );
+      // Let the failed peer connections finish closing before the next one starts.
+      await new Promise((r) => setTimeout(r, pause));
+      if (this.shuttingDown) throw failure.error;
     }
     this.link?.on("close", (reason) => this.shutdown(`peer link lost: ${reason}`, lost()));
   }

@@ -26,8 +26,9 @@ export const STREAM_NAME_MAX_LENGTH = 128;
 
 /** Time for `client.connect()`: auth, offer/answer, ICE, DTLS, SCTP, both channels open. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-/** WebRTC setups tried per connect() when one fails outright (ICE/DTLS failure). */
-export const LINK_SETUP_ATTEMPTS = 3;
+/** Pauses before each new WebRTC setup when one fails outright (ICE/DTLS failure) during
+ * connect(): three attempts in all. */
+export const LINK_RETRY_DELAYS_MS: readonly number[] = [50, 250];
 /** Socket.IO heartbeat: a vanished client is noticed within interval + timeout. */
 export const DEFAULT_PING_INTERVAL_MS = 5_000;
 export const DEFAULT_PING_TIMEOUT_MS = 5_000;

@@ -74,7 +74,7 @@ export async function rawPeer(
   });
   const onSignal = (m: SignalMessage) => {
     if (m.kind === "description") answer();
-    void peer.applyRemote(m);
+    peer.applyRemote(m).catch(() => {}); // a closed or failed peer refuses late candidates
   };
   socket.on("signal", onSignal);
   const detach = () => {
