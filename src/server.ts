@@ -53,11 +53,6 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
     return this.sessions.size;
   }
 
-  /** Ids of the connected clients. */
-  get clientIds(): string[] {
-    return [...this.sessions.keys()];
-  }
-
   /** Per connected client: its subscriptions, streams, and what it sent that was refused. */
   clientStats(): ClientStats[] {
     return [...this.sessions.values()].map((s) => s.stats());

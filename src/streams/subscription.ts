@@ -50,11 +50,6 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
     return { received: this.received, dropped: this.buffer.dropped, depth: this.buffer.length };
   }
 
-  /** True once the stream ended, failed, or the consumer closed it. */
-  get isDone(): boolean {
-    return this.ended || this.closed;
-  }
-
   /** Sets the buffer size (a remote subscription learns the stream's default on reply). */
   setBufferSize(size: number): void {
     this.buffer.resize(size);
