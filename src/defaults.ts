@@ -3,7 +3,6 @@
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = "0.0.0.0";
 export const DEFAULT_SERVER_HOST = "localhost";
-export const DEFAULT_ENGINE = "node-datachannel";
 
 /** Messages each subscriber may hold before the oldest is dropped. */
 export const DEFAULT_BUFFER_SIZE = 100;

@@ -1,6 +1,6 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_ENGINE,
   DEFAULT_HOST,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PING_INTERVAL_MS,
@@ -10,12 +10,12 @@ import {
 } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { EngineName, IceServer } from "./peer/engine.js";
-import { ENGINE_NAMES } from "./peer/engines.js";
+import { DEFAULT_ENGINE_NAME, ENGINE_NAMES } from "./peer/engines.js";
 import { iceUrls, parseIceUrl } from "./peer/ice-servers.js";
 
 /** Options both ends share. */
 export interface PeerOptions {
-  /** WebRTC engine. @default "node-datachannel" */
+  /** WebRTC engine. @default "node-datachannel" in Node, "browser" in the browser build */
   engine?: EngineName;
   /** STUN/TURN servers. @default [] — host candidates only; no public STUN server is contacted. */
   iceServers?: IceServer[];
@@ -38,6 +38,8 @@ export interface ServerOptions extends PeerOptions {
   pingIntervalMs?: number;
   /** A client silent this long after a ping is dropped. @default 5000 */
   pingTimeoutMs?: number;
+  /** Answers HTTP requests other than Socket.IO's, on the same port (e.g. a web app). */
+  httpHandler?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
 export interface ClientOptions extends PeerOptions {
@@ -80,7 +82,7 @@ function validatePeerOptions(options: PeerOptions): Required<
 > & {
   iceBindAddress: string | undefined;
 } {
-  const engine = options.engine ?? (DEFAULT_ENGINE as EngineName);
+  const engine = options.engine ?? DEFAULT_ENGINE_NAME;
   if (!ENGINE_NAMES.includes(engine)) {
     throw new InvalidArgumentError(
       `engine must be one of ${ENGINE_NAMES.join(", ")}, not "${engine}"`,
@@ -129,6 +131,7 @@ export class ServerDescriptor {
   readonly maxMessageBytes: number;
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
+  readonly httpHandler: ServerOptions["httpHandler"];
 
   constructor(options: ServerOptions = {}) {
     const peer = validatePeerOptions(options);
@@ -145,6 +148,10 @@ export class ServerDescriptor {
       options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
       "pingIntervalMs",
     );
+    if (options.httpHandler !== undefined && typeof options.httpHandler !== "function") {
+      throw new InvalidArgumentError("httpHandler must be a function (request, response) => void");
+    }
+    this.httpHandler = options.httpHandler;
     this.pingTimeoutMs = validatePositiveInt(
       options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
       "pingTimeoutMs",

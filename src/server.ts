@@ -79,6 +79,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
       password: d.password,
       pingIntervalMs: d.pingIntervalMs,
       pingTimeoutMs: d.pingTimeoutMs,
+      httpHandler: d.httpHandler,
     });
     signaling.on("connection", (conn) => {
       const session = new ClientSession(

@@ -4,7 +4,7 @@
  * invokes is already guarded: an exception in conduit code never reaches native code.
  */
 
-export type EngineName = "node-datachannel" | "werift";
+export type EngineName = "node-datachannel" | "werift" | "browser";
 
 export interface IceServer {
   urls: string | string[];

@@ -23,3 +23,9 @@ export function parseIceUrl(url: string): ParsedIceUrl {
 export function iceUrls(server: IceServer): string[] {
   return Array.isArray(server.urls) ? server.urls : [server.urls];
 }
+
+/** An mDNS host candidate (`<uuid>.local`): browsers hide their addresses behind these, and they
+ * cannot be resolved off the browser's own link, so waiting on one only stalls ICE. */
+export function isMdnsCandidate(candidate: string): boolean {
+  return /\s[0-9a-z-]+\.local\s/i.test(candidate);
+}

@@ -18,6 +18,7 @@ import type {
   PeerState,
   SignalMessage,
 } from "./engine.js";
+import { isMdnsCandidate } from "./ice-servers.js";
 import { ChannelSender, type OutboundQueue } from "./sender.js";
 
 const debug = log("peer");
@@ -92,6 +93,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   async applyRemote(message: SignalMessage): Promise<void> {
     if (message.kind === "description")
       debug("%s remote %s %s", this.id, message.type, fingerprint(message.sdp));
+    if (message.kind === "candidate" && isMdnsCandidate(message.candidate)) return;
     if (!this.closed) await this.peer.applyRemote(message);
   }
 

@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server as HttpServer } from "node:http";
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as IoServer, type Socket } from "socket.io";
 import { MAX_SIGNALING_MESSAGE_BYTES } from "../defaults.js";
@@ -27,6 +32,7 @@ export interface SignalingServerOptions {
   password: string | undefined;
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  httpHandler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
 }
 
 type Handler<K extends RequestName> = (
@@ -123,7 +129,11 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
 
   constructor(options: SignalingServerOptions) {
     super();
-    this.http = createServer();
+    // Socket.IO takes its own paths and passes every other request to this handler.
+    this.http = createServer((req, res) => {
+      if (options.httpHandler) options.httpHandler(req, res);
+      else res.writeHead(404).end();
+    });
     this.io = new IoServer(this.http, {
       serveClient: false,
       maxHttpBufferSize: MAX_SIGNALING_MESSAGE_BYTES,

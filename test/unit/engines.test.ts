@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../src/errors.js";
 import { loadEngine } from "../../src/peer/engines.js";
-import { parseIceUrl } from "../../src/peer/ice-servers.js";
+import { isMdnsCandidate, parseIceUrl } from "../../src/peer/ice-servers.js";
 
 describe("engines", () => {
   it("werift gets an explicit empty ICE server list: its built-in public STUN server is never used", async () => {
@@ -34,5 +34,14 @@ describe("engines", () => {
       transport: "tcp",
     });
     expect(() => parseIceUrl("http://x")).toThrow();
+  });
+
+  it("recognises mDNS host candidates, which are skipped", () => {
+    expect(
+      isMdnsCandidate(
+        "candidate:1 1 udp 2113937151 4b1c2d3e-aaaa-bbbb-cccc-0123456789ab.local 54321 typ host",
+      ),
+    ).toBe(true);
+    expect(isMdnsCandidate("candidate:1 1 udp 2113937151 10.0.0.2 54321 typ host")).toBe(false);
   });
 });

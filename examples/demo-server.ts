@@ -1,0 +1,92 @@
+// The live demo (`npm start`): web pages and the signaling server on one port.
+//   PORT (default 8080; 0 = any free port), HOST (default 0.0.0.0), CONDUIT_PASSWORD (default "secret")
+// Streams: system_metrics (1 Hz), frames (30 fps, 100 KB RGBA test pattern), upload_stats (1 Hz);
+// client streams: upload_frames, browser_metrics.
+import { Server, ServerDescriptor, StreamManager } from "../src/index.js";
+import { staticFiles } from "./static-files.js";
+import { cpuPercent, diskPercent, memoryPercent } from "./system-metrics.js";
+
+const password = process.env.CONDUIT_PASSWORD ?? "secret";
+const server = new Server(
+  new ServerDescriptor({
+    host: process.env.HOST ?? "0.0.0.0",
+    port: Number(process.env.PORT ?? 8080),
+    password,
+    httpHandler: staticFiles(new URL("../web/", import.meta.url)),
+  }),
+);
+const streams = new StreamManager();
+streams.registerServerHandlers(server);
+
+const metrics = streams.create("system_metrics");
+const frames = streams.create("frames", { bufferSize: 3 });
+const uploadStats = streams.create("upload_stats", { delivery: "reliable", bufferSize: 10 });
+
+// A moving test pattern: 200 x 125 RGBA = 100,000 bytes a frame.
+const WIDTH = 200;
+const HEIGHT = 125;
+let frameSeq = 0;
+function testPattern(n: number): Uint8Array {
+  const rgba = new Uint8Array(WIDTH * HEIGHT * 4);
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++) {
+      const i = (y * WIDTH + x) * 4;
+      rgba[i] = (x + n * 4) & 0xff;
+      rgba[i + 1] = (y * 2 + n) & 0xff;
+      rgba[i + 2] = ((x ^ y) + n * 2) & 0xff;
+      rgba[i + 3] = 255;
+    }
+  }
+  return rgba;
+}
+
+const received = new Map<string, { frames: number; bytes: number; metrics?: unknown }>();
+const entry = (id: string) => {
+  let e = received.get(id);
+  if (!e) {
+    e = { frames: 0, bytes: 0 };
+    received.set(id, e);
+  }
+  return e;
+};
+streams.onClientStream("upload_frames", (clientId, data: { frame: Uint8Array }) => {
+  const e = entry(clientId);
+  e.frames++;
+  e.bytes += data.frame.byteLength;
+});
+streams.onClientStream("browser_metrics", (clientId, data: unknown) => {
+  entry(clientId).metrics = data;
+});
+server.on("clientDisconnected", (id) => received.delete(id));
+
+server.onStartup((srv) => {
+  setInterval(() => {
+    void metrics.push({
+      cpu: cpuPercent(),
+      memory: memoryPercent(),
+      disk: diskPercent("/"),
+      t: Date.now(),
+    });
+    const clients: Record<string, { fps: number; bytesPerSecond: number; metrics?: unknown }> = {};
+    for (const [id, e] of received) {
+      clients[id] = { fps: e.frames, bytesPerSecond: e.bytes, metrics: e.metrics };
+      e.frames = 0;
+      e.bytes = 0;
+    }
+    void uploadStats.push({ clients, t: Date.now() });
+  }, 1000);
+  setInterval(() => {
+    if (frames.subscriberCount === 0) return;
+    frameSeq++;
+    void frames.push({
+      seq: frameSeq,
+      sentAt: Date.now(),
+      width: WIDTH,
+      height: HEIGHT,
+      rgba: testPattern(frameSeq),
+    });
+  }, 1000 / 30);
+  console.log(`conduit-rtc demo: http://localhost:${srv.port}/  (password "${password}")`);
+});
+
+await server.run();

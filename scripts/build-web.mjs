@@ -1,0 +1,41 @@
+// Builds the browser client (src/browser.ts) into web/dist/conduit-rtc.js: one ESM file,
+// minified, no Node polyfills. Prints its size, minified and gzipped.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const outfile = resolve(root, "web/dist/conduit-rtc.js");
+
+/** The browser has one engine: swap the Node engine loader for the browser one. */
+const browserEngines = {
+  name: "browser-engines",
+  setup(b) {
+    b.onResolve({ filter: /\/engines\.js$/ }, (args) => ({
+      path: resolve(args.resolveDir, args.path.replace(/engines\.js$/, "engines.browser.ts")),
+    }));
+  },
+};
+
+mkdirSync(dirname(outfile), { recursive: true });
+await build({
+  entryPoints: [resolve(root, "src/browser.ts")],
+  outfile,
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  keepNames: true, // error classes keep their names (err.name === "AuthenticationError")
+  sourcemap: true,
+  plugins: [browserEngines],
+  logLevel: "warning",
+});
+const code = readFileSync(outfile);
+const size = { minified: code.length, gzipped: gzipSync(code).length };
+writeFileSync(resolve(root, "web/dist/size.json"), `${JSON.stringify(size)}\n`);
+console.log(
+  `web/dist/conduit-rtc.js: ${(size.minified / 1024).toFixed(1)} KiB minified, ${(size.gzipped / 1024).toFixed(1)} KiB gzipped`,
+);

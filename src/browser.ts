@@ -1,0 +1,23 @@
+// Entry point of the browser build (`conduit-rtc/browser`): the client side of the API,
+// over the browser's own RTCPeerConnection.
+export { Client, type ClientStatus } from "./client.js";
+export { ClientDescriptor, type ClientOptions } from "./descriptors.js";
+export {
+  AuthenticationError,
+  ConduitError,
+  ConnectionError,
+  type ErrorCode,
+  InvalidArgumentError,
+  MessageTooLargeError,
+  ProtocolError,
+  StreamClosedError,
+  StreamNotFoundError,
+} from "./errors.js";
+export type { Delivery } from "./peer/link.js";
+export type { StreamSummary } from "./signaling/protocol.js";
+export {
+  type PushToServerOptions,
+  StreamManager,
+  type SubscribeOptions,
+} from "./streams/manager.js";
+export type { Subscription, SubscriptionStats } from "./streams/subscription.js";

@@ -1,0 +1,117 @@
+import { log } from "../log.js";
+import {
+  CandidateQueue,
+  type ChannelHandlers,
+  type ChannelSpec,
+  type Engine,
+  type EngineChannel,
+  type EnginePeer,
+  guard,
+  type PeerConfig,
+  type PeerHandlers,
+  type PeerState,
+  type SignalMessage,
+} from "./engine.js";
+import { isMdnsCandidate } from "./ice-servers.js";
+
+const debug = log("peer");
+/** RFC 8841's default when the remote SDP is silent. */
+const DEFAULT_MAX_MESSAGE_SIZE = 65536;
+
+/** The browser's native RTCPeerConnection. */
+class BrowserPeer implements EnginePeer {
+  private readonly pc: RTCPeerConnection;
+  private readonly candidates = new CandidateQueue();
+  private closed = false;
+
+  constructor(
+    private readonly id: string,
+    config: PeerConfig,
+    private readonly handlers: PeerHandlers,
+  ) {
+    this.pc = new RTCPeerConnection({
+      iceServers: config.iceServers,
+      iceTransportPolicy: config.iceTransportPolicy,
+    });
+    const onError = (err: unknown) => debug("%s callback error: %O", id, err);
+    this.pc.onicecandidate = guard((event: RTCPeerConnectionIceEvent) => {
+      const c = event.candidate;
+      // The server is never on the browser's link-local network: an mDNS name only stalls it.
+      if (!c?.candidate || isMdnsCandidate(c.candidate)) return;
+      handlers.signal({ kind: "candidate", candidate: c.candidate, mid: c.sdpMid ?? "0" });
+    }, onError);
+    this.pc.onconnectionstatechange = guard(() => {
+      handlers.stateChange(this.pc.connectionState as PeerState);
+    }, onError);
+  }
+
+  createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel {
+    const dc = this.pc.createDataChannel(spec.label, {
+      negotiated: true,
+      id: spec.id,
+      ordered: spec.ordered,
+      ...(spec.maxRetransmits === undefined ? {} : { maxRetransmits: spec.maxRetransmits }),
+    });
+    dc.binaryType = "arraybuffer";
+    const onError = (err: unknown) =>
+      debug("%s channel %s callback error: %O", this.id, spec.label, err);
+    dc.onopen = guard(() => handlers.open(), onError);
+    dc.onclose = guard(() => handlers.close(), onError);
+    dc.onbufferedamountlow = guard(() => handlers.bufferedAmountLow(), onError);
+    dc.onmessage = guard((event: MessageEvent) => {
+      if (event.data instanceof ArrayBuffer) handlers.message(new Uint8Array(event.data));
+    }, onError);
+    return {
+      spec,
+      isOpen: () => dc.readyState === "open",
+      maxMessageSize: () => this.pc.sctp?.maxMessageSize || DEFAULT_MAX_MESSAGE_SIZE,
+      bufferedAmount: () => dc.bufferedAmount,
+      setBufferedAmountLowThreshold: (bytes) => {
+        dc.bufferedAmountLowThreshold = bytes;
+      },
+      send: (data) => dc.send(data as Uint8Array<ArrayBuffer>),
+      close: () => dc.close(),
+    };
+  }
+
+  async startOffer(): Promise<void> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    this.emitLocalDescription("offer");
+  }
+
+  async applyRemote(message: SignalMessage): Promise<void> {
+    if (this.closed) return;
+    if (message.kind === "candidate") {
+      if (!this.candidates.hold(message.candidate, message.mid)) {
+        await this.pc.addIceCandidate({ candidate: message.candidate, sdpMid: message.mid });
+      }
+      return;
+    }
+    await this.pc.setRemoteDescription({ type: message.type, sdp: message.sdp });
+    if (message.type === "offer") {
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+      this.emitLocalDescription("answer");
+    }
+    for (const c of this.candidates.release()) {
+      await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.mid });
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.close();
+    // The browser fires no state event for a close it was asked to do.
+    this.handlers.stateChange("closed");
+  }
+
+  private emitLocalDescription(type: "offer" | "answer"): void {
+    const sdp = this.pc.localDescription?.sdp;
+    if (sdp && !this.closed) this.handlers.signal({ kind: "description", type, sdp });
+  }
+}
+
+export const browserEngine: Engine = {
+  name: "browser",
+  createPeer: (id, config, handlers) => new BrowserPeer(id, config, handlers),
+};

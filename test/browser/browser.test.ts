@@ -1,0 +1,239 @@
+// The browser client in real Chromium (in a network namespace the test creates), against
+// real servers: streams both ways, the demo pages, wrong passwords, closed tabs.
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { staticFiles } from "../../examples/static-files.js";
+import { Server, ServerDescriptor, StreamManager } from "../../src/index.js";
+import { launchChromium } from "../helpers/browser.js";
+import { PASSWORD, Resources } from "../helpers/net.js";
+import { createNamespace, type Namespace } from "../helpers/netns.js";
+import { lineMatching, runTs } from "../helpers/process.js";
+
+const res = new Resources();
+let ns: Namespace;
+let browser: Browser;
+
+beforeAll(async () => {
+  ns = createNamespace();
+  browser = await launchChromium(ns);
+});
+afterAll(async () => {
+  await browser?.close();
+  ns?.close();
+});
+afterEach(() => res.closeAll());
+
+async function startServer(): Promise<{ server: Server; streams: StreamManager; url: string }> {
+  const server = new Server(
+    new ServerDescriptor({
+      host: ns.hostAddress,
+      port: 0,
+      password: PASSWORD,
+      iceBindAddress: ns.hostAddress,
+      httpHandler: staticFiles(new URL("../../web/", import.meta.url)),
+    }),
+  );
+  const streams = new StreamManager();
+  streams.registerServerHandlers(server);
+  await server.run();
+  res.add(() => server.stop());
+  return { server, streams, url: `http://${ns.hostAddress}:${server.port}` };
+}
+
+async function openPage(url: string): Promise<Page> {
+  const page = await browser.newPage();
+  res.add(() => page.close());
+  page.on("pageerror", (err) => console.error("page error:", err.message));
+  if (process.env.PAGE_CONSOLE) page.on("console", (m) => console.log("page:", m.text()));
+  await page.goto(url);
+  return page;
+}
+
+/** In-page code that connects with the browser bundle; `body` runs with `client` and `streams`. */
+function inPage(port: number, password: string, body: string): string {
+  return `(async () => {
+    if (${JSON.stringify(!!process.env.PAGE_CONSOLE)}) localStorage.debug = "conduit:*";
+    const C = await import("/dist/conduit-rtc.js");
+    const client = new C.Client(new C.ClientDescriptor({ serverHost: location.hostname, serverPort: ${port}, password: ${JSON.stringify(password)} }));
+    const streams = new C.StreamManager();
+    streams.registerClientHandlers(client);
+    await client.connect();
+    window.__client = client;
+    ${body}
+  })()`;
+}
+
+/** Frame n of the test pattern, as both sides compute it. */
+const PATTERN = "(n, i) => (i * 7 + n * 13) & 255";
+function frame(n: number, size = 100_000): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + n * 13) & 255;
+  return out;
+}
+
+describe("browser client in Chromium", () => {
+  it.each(["reliable", "realtime"] as const)(
+    "subscribes to 30 fps 100 KB frames and receives them intact (%s)",
+    async (delivery) => {
+      const { server, streams, url } = await startServer();
+      const stream = streams.create("frames", { delivery, bufferSize: 60 });
+      const page = await openPage(`${url}/index.html`);
+      const FRAMES = 60;
+      stream.onSubscribe(() => {
+        let n = 0;
+        const timer = setInterval(() => {
+          n++;
+          void stream.push({ n, frame: frame(n) });
+          if (n === FRAMES) clearInterval(timer);
+        }, 1000 / 30);
+        res.add(() => clearInterval(timer));
+      });
+      const result = (await page.evaluate(
+        inPage(
+          server.port,
+          PASSWORD,
+          `const pattern = ${PATTERN};
+           const seen = []; let bad = 0;
+           for await (const m of streams.subscribe("frames")) {
+             if (m.frame.byteLength !== 100000) bad++;
+             else for (let i = 0; i < m.frame.length; i += 1) if (m.frame[i] !== pattern(m.n, i)) { bad++; break; }
+             seen.push(m.n);
+             if (m.n === ${FRAMES}) break;
+           }
+           return { seen, bad };`,
+        ),
+      )) as { seen: number[]; bad: number };
+      expect(result.bad).toBe(0);
+      if (delivery === "reliable") {
+        expect(result.seen).toEqual(Array.from({ length: FRAMES }, (_, i) => i + 1));
+      } else {
+        expect(result.seen.length).toBeGreaterThan(0);
+        expect([...result.seen].sort((a, b) => a - b)).toEqual(result.seen); // stale ones dropped
+      }
+    },
+  );
+
+  it("pushes frames and metrics to server handlers", async () => {
+    const { server, streams, url } = await startServer();
+    const page = await openPage(`${url}/index.html`);
+    const frames: { clientId: string; n: number; ok: boolean }[] = [];
+    const metrics = new Promise<[string, unknown]>((resolve) =>
+      streams.onClientStream("browser_metrics", (id, data) => resolve([id, data])),
+    );
+    const allFrames = new Promise<void>((resolve) =>
+      streams.onClientStream("video_frames", (clientId, data: { n: number; frame: Uint8Array }) => {
+        const expected = frame(data.n);
+        frames.push({
+          clientId,
+          n: data.n,
+          ok: Buffer.compare(Buffer.from(data.frame), Buffer.from(expected)) === 0,
+        });
+        if (frames.length === 30) resolve();
+      }),
+    );
+    const clientId = (await page.evaluate(
+      inPage(
+        server.port,
+        PASSWORD,
+        `const pattern = ${PATTERN};
+         for (let n = 1; n <= 30; n++) {
+           const f = new Uint8Array(100000);
+           for (let i = 0; i < f.length; i++) f[i] = pattern(n, i);
+           await streams.pushToServer("video_frames", { n, frame: f }, { delivery: "reliable" });
+           await new Promise((r) => setTimeout(r, 1000 / 30));
+         }
+         await streams.pushToServer("browser_metrics", { fps: 30, heap: 1 }, { delivery: "reliable" });
+         return client.id;`,
+      ),
+    )) as string;
+    await allFrames;
+    expect(frames.every((f) => f.ok && f.clientId === clientId)).toBe(true);
+    expect(frames.map((f) => f.n)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(await metrics).toEqual([clientId, { fps: 30, heap: 1 }]);
+  });
+
+  it("closing the page frees the server-side peer", async () => {
+    const { server, streams, url } = await startServer();
+    const stream = streams.create("s");
+    const page = await openPage(`${url}/index.html`);
+    const subscribed = new Promise<string>((r) => stream.onSubscribe(r));
+    await page.evaluate(
+      inPage(server.port, PASSWORD, `window.__sub = streams.subscribe("s"); window.__sub.next();`),
+    );
+    const id = await subscribed;
+    expect(server.clientCount).toBe(1);
+    const gone = new Promise<string>((r) => server.on("clientDisconnected", r));
+    const unsubscribed = new Promise<string>((r) => stream.onUnsubscribe(r));
+    await page.close();
+    expect(await gone).toBe(id);
+    expect(await unsubscribed).toBe(id);
+    expect(server.clientCount).toBe(0);
+  });
+});
+
+describe("demo pages", () => {
+  async function startDemo(): Promise<string> {
+    const demo = runTs(res, "examples/demo-server.ts", { HOST: ns.hostAddress, PORT: "0" });
+    const [, port] = await lineMatching(demo, /demo: http:\/\/localhost:(\d+)\//);
+    return `http://${ns.hostAddress}:${port}`;
+  }
+
+  async function login(page: Page, password: string): Promise<void> {
+    await page.waitForSelector("#login:not([hidden])");
+    await page.fill("#password", password);
+    await page.click("#login button");
+  }
+
+  it("Dashboard: metrics charts and the stream table fill in live (screenshot)", async () => {
+    const url = await startDemo();
+    const page = await openPage(`${url}/dashboard.html`);
+    await login(page, "secret");
+    await page.waitForFunction(() => Number(document.body.dataset.samples ?? 0) >= 2, undefined, {
+      timeout: 15_000,
+    });
+    await page.waitForSelector('tr[data-stream="system_metrics"]');
+    const row = await page.textContent('tr[data-stream="system_metrics"]');
+    expect(row).toMatch(/system_metrics\s*realtime\s*1/);
+    expect(await page.textContent("#cpu-value")).toMatch(/^[\d.]+$/);
+    mkdirSync("test-results", { recursive: true });
+    await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
+  });
+
+  it("a wrong password shows a clear message", async () => {
+    const url = await startDemo();
+    const page = await openPage(`${url}/dashboard.html`);
+    await login(page, "not-the-password");
+    await page.waitForSelector("#status.error");
+    expect(await page.textContent("#status")).toMatch(/Wrong password/);
+    expect(await page.isVisible("#login")).toBe(true);
+  });
+
+  it("Frames: 30 fps frames are drawn with fps and latency shown", async () => {
+    const url = await startDemo();
+    const page = await openPage(`${url}/frames.html`);
+    await login(page, "secret");
+    await page.waitForFunction(
+      () => Number(document.getElementById("count")?.textContent) >= 30,
+      undefined,
+      { timeout: 15_000 },
+    );
+    await page.waitForFunction(() =>
+      /^\d+$/.test(document.getElementById("fps")?.textContent ?? ""),
+    );
+    expect(Number(await page.textContent("#fps"))).toBeGreaterThan(0);
+    expect(await page.textContent("#latency")).toMatch(/^[\d.]+$/);
+  });
+
+  it("Upload: the page pushes frames and shows the rate the server reports", async () => {
+    const url = await startDemo();
+    const page = await openPage(`${url}/upload.html?nocamera`);
+    await login(page, "secret");
+    await page.waitForFunction(
+      () => Number(document.getElementById("server-fps")?.textContent) > 0,
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(await page.textContent("#source")).toBe("canvas animation");
+  });
+});

@@ -1,0 +1,91 @@
+// Shared by the demo pages: the password prompt, connecting, and the status line.
+import { Client, ClientDescriptor, StreamManager } from "./dist/conduit-rtc.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Shows the password form; resolves with a connected { client, streams }. */
+export function connectWithPrompt() {
+  const form = $("login");
+  const status = $("status");
+  const remembered = sessionStorage.getItem("conduit-password");
+  return new Promise((resolve) => {
+    async function attempt(password) {
+      status.textContent = "connecting…";
+      status.className = "";
+      const client = new Client(
+        new ClientDescriptor({
+          serverHost: location.hostname,
+          serverPort: Number(location.port || (location.protocol === "https:" ? 443 : 80)),
+          secure: location.protocol === "https:",
+          password,
+        }),
+      );
+      const streams = new StreamManager();
+      streams.registerClientHandlers(client);
+      try {
+        await client.connect();
+      } catch (err) {
+        status.textContent =
+          err.name === "AuthenticationError"
+            ? `Wrong password: ${err.message}`
+            : `${err.name}: ${err.message}`;
+        status.className = "error";
+        form.hidden = false;
+        sessionStorage.removeItem("conduit-password");
+        return;
+      }
+      sessionStorage.setItem("conduit-password", password);
+      form.hidden = true;
+      status.textContent = `connected as ${client.id}`;
+      status.className = "ok";
+      client.on("status", (s) => {
+        if (s.state === "closed") {
+          status.textContent = `disconnected: ${s.reason}`;
+          status.className = "error";
+        }
+      });
+      resolve({ client, streams });
+    }
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      attempt($("password").value);
+    });
+    if (remembered) attempt(remembered);
+    else form.hidden = false;
+  });
+}
+
+/** A small rolling line chart on a canvas. */
+export class LineChart {
+  constructor(canvas, { max = 100, points = 60, color = "#2b7" } = {}) {
+    this.ctx = canvas.getContext("2d");
+    this.canvas = canvas;
+    this.max = max;
+    this.points = points;
+    this.color = color;
+    this.values = [];
+  }
+
+  add(value) {
+    this.values.push(value);
+    if (this.values.length > this.points) this.values.shift();
+    this.draw();
+  }
+
+  draw() {
+    const { ctx, canvas, values } = this;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.strokeStyle = "#ddd";
+    ctx.strokeRect(0, 0, canvas.width, canvas.height);
+    ctx.strokeStyle = this.color;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    values.forEach((v, i) => {
+      const x = (i / (this.points - 1)) * canvas.width;
+      const y = canvas.height - (Math.min(v, this.max) / this.max) * canvas.height;
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+  }
+}
