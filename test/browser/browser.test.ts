@@ -1,6 +1,7 @@
 // The browser client in real Chromium (in a network namespace the test creates), against
 // real servers: streams both ways, the demo pages, wrong passwords, closed tabs.
 import { mkdirSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { staticFiles } from "../../examples/static-files.js";
@@ -24,6 +25,22 @@ afterAll(async () => {
 });
 afterEach(() => res.closeAll());
 
+/** Third-party browser libraries, served from their npm packages' own prebuilt files. */
+const VENDOR: Record<string, string> = {
+  "/vendor/simplepeer.min.js": "simple-peer/simplepeer.min.js",
+  "/vendor/socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+  "/vendor/msgpack.min.js": "@msgpack/msgpack/dist.umd/msgpack.min.js",
+};
+const webFiles = staticFiles(new URL("../../web/", import.meta.url));
+const vendorFiles = staticFiles(new URL("../../node_modules/", import.meta.url));
+function testPages(req: IncomingMessage, res: ServerResponse): void {
+  const vendor = VENDOR[req.url ?? ""];
+  if (vendor) {
+    req.url = `/${vendor}`;
+    vendorFiles(req, res);
+  } else webFiles(req, res);
+}
+
 async function startServer(): Promise<{ server: Server; streams: StreamManager; url: string }> {
   const server = new Server(
     new ServerDescriptor({
@@ -31,7 +48,7 @@ async function startServer(): Promise<{ server: Server; streams: StreamManager; 
       port: 0,
       password: PASSWORD,
       iceBindAddress: ns.hostAddress,
-      httpHandler: staticFiles(new URL("../../web/", import.meta.url)),
+      httpHandler: testPages,
     }),
   );
   const streams = new StreamManager();
@@ -235,5 +252,104 @@ describe("demo pages", () => {
       { timeout: 15_000 },
     );
     expect(await page.textContent("#source")).toBe("canvas animation");
+  });
+});
+
+describe("interop: a client nobody here wrote", () => {
+  // simple-peer for WebRTC, socket.io-client for signaling, @msgpack/msgpack for bodies:
+  // written from docs/PROTOCOL.md alone, with none of conduit's code.
+  const interopClient = (password: string) => `(async () => {
+    for (const src of ["/vendor/socket.io.min.js", "/vendor/simplepeer.min.js", "/vendor/msgpack.min.js"]) {
+      await new Promise((resolve, reject) => {
+        const s = document.createElement("script");
+        s.src = src; s.onload = resolve; s.onerror = reject;
+        document.head.append(s);
+      });
+    }
+    const socket = io(location.origin, { auth: { password: ${JSON.stringify(password)} }, transports: ["websocket"] });
+    await new Promise((resolve, reject) => { socket.once("connect", resolve); socket.once("connect_error", reject); });
+    const ask = (event, payload) => socket.timeout(5000).emitWithAck(event, payload);
+    const hello = await ask("hello", { protocol: 1 });
+    // One negotiated channel is enough: id 1, the reliable one (PROTOCOL.md §4).
+    const peer = new SimplePeer({
+      initiator: true,
+      channelName: "conduit-reliable",
+      channelConfig: { negotiated: true, id: 1, ordered: true },
+      config: { iceServers: hello.iceServers },
+    });
+    peer.on("signal", (d) => {
+      if (d.type === "offer") socket.emit("signal", { kind: "description", type: "offer", sdp: d.sdp });
+      else if (d.candidate) socket.emit("signal", { kind: "candidate", candidate: d.candidate.candidate, mid: d.candidate.sdpMid ?? "0" });
+    });
+    socket.on("signal", (m) => {
+      if (m.kind === "description") peer.signal({ type: m.type, sdp: m.sdp });
+      else peer.signal({ type: "candidate", candidate: { candidate: m.candidate, sdpMid: m.mid } });
+    });
+    await new Promise((resolve) => peer.once("connect", resolve));
+
+    // Receive: frames of a 20-byte header + MessagePack chunks (PROTOCOL.md §5).
+    const partial = new Map();
+    const received = [];
+    const gotThree = new Promise((resolve) => peer.on("data", (data) => {
+      const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const h = new DataView(b.buffer, b.byteOffset, 20);
+      const index = h.getUint16(2), count = h.getUint16(4), total = h.getUint32(16);
+      const key = h.getUint32(8) + ":" + h.getUint32(12);
+      const p = partial.get(key) ?? { chunks: new Array(count), n: 0 };
+      partial.set(key, p);
+      p.chunks[index] = b.slice(20);
+      if (++p.n < count) return;
+      partial.delete(key);
+      const body = new Uint8Array(total);
+      let at = 0;
+      for (const c of p.chunks) { body.set(c, at); at += c.length; }
+      received.push(MessagePack.decode(body));
+      if (received.length === 3) resolve();
+    }));
+    const sub = await ask("subscribe", { stream: "interop" });
+    if (!sub.ok) throw new Error(JSON.stringify(sub));
+    await ask("start", { stream: "interop" });
+    await gotThree;
+
+    // Send: publish a client stream, then one frame.
+    const pub = await ask("publish", { stream: "from_browser", delivery: "reliable" });
+    const body = MessagePack.encode({ hello: "from simple-peer", bytes: new Uint8Array([1, 2, 3]) });
+    const frame = new Uint8Array(20 + body.length);
+    const w = new DataView(frame.buffer);
+    w.setUint8(0, 1); w.setUint8(1, 1); w.setUint16(2, 0); w.setUint16(4, 1); w.setUint16(6, 0);
+    w.setUint32(8, pub.streamId); w.setUint32(12, 1); w.setUint32(16, body.length);
+    frame.set(body, 20);
+    peer.send(frame);
+    const big = received[2].frame;
+    let bigOk = big.length === 150000;
+    for (let i = 0; bigOk && i < big.length; i++) bigOk = big[i] === ((i * 7 + 3 * 13) & 255);
+    return { first: received[0], second: received[1], bigOk, streamId: sub.streamId };
+  })()`;
+
+  it("simple-peer + socket.io-client + @msgpack/msgpack subscribe and publish", async () => {
+    const { server, streams, url } = await startServer();
+    const stream = streams.create("interop", { delivery: "reliable" });
+    stream.onSubscribe(() => {
+      void stream.push({ i: 1, text: "hello" });
+      void stream.push({ i: 2, list: [1, 2, 3] });
+      void stream.push({ i: 3, frame: frame(3, 150_000) });
+    });
+    const fromBrowser = new Promise<[string, unknown]>((resolve) =>
+      streams.onClientStream("from_browser", (id, data) => resolve([id, data])),
+    );
+    const page = await openPage(`${url}/index.html`);
+    const result = (await page.evaluate(interopClient(PASSWORD))) as Record<string, unknown>;
+    expect(result).toEqual({
+      first: { i: 1, text: "hello" },
+      second: { i: 2, list: [1, 2, 3] },
+      bigOk: true,
+      streamId: stream.id,
+    });
+    const [clientId, data] = await fromBrowser;
+    expect(server.clientStats().map((c) => c.clientId)).toContain(clientId);
+    const { hello, bytes } = data as { hello: string; bytes: Uint8Array };
+    expect(hello).toBe("from simple-peer");
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect([...bytes]).toEqual([1, 2, 3]);
   });
 });
