@@ -12,6 +12,7 @@ import { InvalidArgumentError } from "./errors.js";
 import type { EngineName, IceServer } from "./peer/engine.js";
 import { DEFAULT_ENGINE_NAME, ENGINE_NAMES } from "./peer/engines.js";
 import { iceUrls, parseIceUrl } from "./peer/ice-servers.js";
+import type { TurnOptions } from "./signaling/turn.js";
 
 /** Options both ends share. */
 export interface PeerOptions {
@@ -38,6 +39,9 @@ export interface ServerOptions extends PeerOptions {
   pingIntervalMs?: number;
   /** A client silent this long after a ping is dropped. @default 5000 */
   pingTimeoutMs?: number;
+  /** A TURN server sharing `secret` with this server: each client gets credentials minted for
+   * it after it authenticates (TURN REST API), valid `ttlSeconds`. @default none */
+  turn?: TurnOptions;
   /** Answers HTTP requests other than Socket.IO's, on the same port (e.g. a web app). */
   httpHandler?: (request: IncomingMessage, response: ServerResponse) => void;
 }
@@ -119,6 +123,26 @@ function validatePeerOptions(options: PeerOptions): Required<
   };
 }
 
+function validateTurn(turn: TurnOptions): TurnOptions {
+  if (!Array.isArray(turn.urls) || turn.urls.length === 0) {
+    throw new InvalidArgumentError("turn.urls must list at least one turn: or turns: URL");
+  }
+  for (const url of turn.urls) {
+    let scheme: string;
+    try {
+      scheme = parseIceUrl(url).scheme;
+    } catch {
+      scheme = "";
+    }
+    if (scheme !== "turn" && scheme !== "turns") {
+      throw new InvalidArgumentError(`turn.urls: "${url}" is not a turn: or turns: URL`);
+    }
+  }
+  validateNonEmpty(turn.secret, "turn.secret");
+  if (turn.ttlSeconds !== undefined) validatePositiveInt(turn.ttlSeconds, "turn.ttlSeconds");
+  return { ...turn, urls: [...turn.urls] };
+}
+
 /** Server configuration; validated here, so a bad option fails at construction. */
 export class ServerDescriptor {
   readonly host: string;
@@ -132,6 +156,7 @@ export class ServerDescriptor {
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
   readonly httpHandler: ServerOptions["httpHandler"];
+  readonly turn: TurnOptions | undefined;
 
   constructor(options: ServerOptions = {}) {
     const peer = validatePeerOptions(options);
@@ -152,6 +177,7 @@ export class ServerDescriptor {
       throw new InvalidArgumentError("httpHandler must be a function (request, response) => void");
     }
     this.httpHandler = options.httpHandler;
+    this.turn = options.turn === undefined ? undefined : validateTurn(options.turn);
     this.pingTimeoutMs = validatePositiveInt(
       options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
       "pingTimeoutMs",

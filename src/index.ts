@@ -25,6 +25,7 @@ export type { OutboundStats } from "./peer/sender.js";
 export { Server } from "./server.js";
 export type { ClientStats } from "./server-session.js";
 export type { StreamSummary } from "./signaling/protocol.js";
+export type { TurnOptions } from "./signaling/turn.js";
 export type { ClientStreamHandler, ClientStreamStats } from "./streams/client-streams.js";
 export {
   type PushToServerOptions,

@@ -39,7 +39,8 @@ export interface ClientStats {
 
 export interface SessionContext {
   engine: Engine;
-  peerConfig: PeerConfig;
+  /** Peer configuration for one client: its ICE servers carry credentials minted for it. */
+  peerConfigFor(clientId: string): PeerConfig;
   maxMessageBytes: number;
   streams(): StreamManager | undefined;
 }
@@ -96,6 +97,7 @@ export class ClientSession {
   private readonly upstreams = new Map<number, { name: string; delivery: Delivery }>();
   private readonly upstreamIds = new Map<string, number>();
   private closed = false;
+  private readonly peerConfig: PeerConfig;
   /** Data frames from this client that could not be used (unknown stream, bad body). */
   rejectedMessages = 0;
 
@@ -105,6 +107,7 @@ export class ClientSession {
     private readonly onClosed: (session: ClientSession) => void,
   ) {
     this.id = conn.id;
+    this.peerConfig = ctx.peerConfigFor(this.id);
     conn.on("disconnect", () => this.close());
     conn.on("signal", (message) => {
       if (message.kind === "description" && message.type === "offer") this.acceptOffer(message.sdp);
@@ -113,7 +116,7 @@ export class ClientSession {
     conn.handle("hello", () => ({
       clientId: this.id,
       protocol: PROTOCOL_VERSION,
-      iceServers: ctx.peerConfig.iceServers,
+      iceServers: this.peerConfig.iceServers,
       maxMessageBytes: ctx.maxMessageBytes,
     }));
     conn.handle("subscribe", ({ stream, wait }) => this.subscribe(stream, wait));
@@ -185,7 +188,7 @@ export class ClientSession {
     }
     // A new offer before the link opened: the client is retrying a failed setup.
     this.link?.close("replaced by a new offer");
-    const link = new PeerLink(this.id, this.ctx.engine, this.ctx.peerConfig, {
+    const link = new PeerLink(this.id, this.ctx.engine, this.peerConfig, {
       maxMessageBytes: this.ctx.maxMessageBytes,
     });
     this.link = link;

@@ -5,6 +5,7 @@ import type { Engine } from "./peer/engine.js";
 import { loadEngine } from "./peer/engines.js";
 import { ClientSession, type ClientStats } from "./server-session.js";
 import { SignalingServer } from "./signaling/server.js";
+import { mintTurnCredentials } from "./signaling/turn.js";
 import type { StreamHost, StreamManager } from "./streams/manager.js";
 import { Emitter } from "./util/emitter.js";
 
@@ -86,11 +87,14 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
         conn,
         {
           engine,
-          peerConfig: {
-            iceServers: d.iceServers,
+          peerConfigFor: (clientId) => ({
+            // Minted here, after authentication: nobody gets TURN credentials before it.
+            iceServers: d.turn
+              ? [...d.iceServers, mintTurnCredentials(d.turn, clientId)]
+              : d.iceServers,
             bindAddress: d.iceBindAddress,
             iceTransportPolicy: d.iceTransportPolicy,
-          },
+          }),
           maxMessageBytes: d.maxMessageBytes,
           streams: () => this.streams,
         },

@@ -138,3 +138,21 @@ describe("bad input", () => {
     },
   );
 });
+
+describe("TURN credentials", () => {
+  it("are minted per client after authentication, and never reach an unauthenticated socket", async () => {
+    const { server } = await startServer(res, "node-datachannel", {
+      turn: { urls: ["turn:127.0.0.1:3478"], secret: "shared", ttlSeconds: 60 },
+    });
+    await expect(rawSocket(res, server.port, "wrong")).rejects.toMatchObject({
+      data: { code: "AUTH_FAILED" },
+    });
+    const socket = await rawSocket(res, server.port);
+    const hello = await socket.timeout(5000).emitWithAck("hello", { protocol: 1 });
+    const turn = hello.iceServers.find((s: { username?: string }) => s.username);
+    const [expiry, clientId] = turn.username.split(":");
+    expect(clientId).toBe(hello.clientId);
+    expect(Number(expiry) - Date.now() / 1000).toBeGreaterThan(55);
+    expect(Number(expiry) - Date.now() / 1000).toBeLessThanOrEqual(60);
+  });
+});
