@@ -1,6 +1,5 @@
 import { log } from "../log.js";
 import {
-  CandidateQueue,
   type ChannelHandlers,
   type ChannelSpec,
   type Engine,
@@ -13,6 +12,7 @@ import {
   type SignalMessage,
 } from "./engine.js";
 import { isMdnsCandidate } from "./ice-servers.js";
+import { W3cNegotiation } from "./w3c-negotiation.js";
 
 const debug = log("peer");
 /** RFC 8841's default when the remote SDP is silent. */
@@ -21,7 +21,7 @@ const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 /** The browser's native RTCPeerConnection. */
 class BrowserPeer implements EnginePeer {
   private readonly pc: RTCPeerConnection;
-  private readonly candidates = new CandidateQueue();
+  private readonly negotiation: W3cNegotiation;
   private closed = false;
 
   constructor(
@@ -32,6 +32,9 @@ class BrowserPeer implements EnginePeer {
     this.pc = new RTCPeerConnection({
       iceServers: config.iceServers,
       iceTransportPolicy: config.iceTransportPolicy,
+    });
+    this.negotiation = new W3cNegotiation(this.pc, (message) => {
+      if (!this.closed) handlers.signal(message);
     });
     const onError = (err: unknown) => debug("%s callback error: %O", id, err);
     this.pc.onicecandidate = guard((event: RTCPeerConnectionIceEvent) => {
@@ -74,27 +77,12 @@ class BrowserPeer implements EnginePeer {
     };
   }
 
-  async startOffer(): Promise<void> {
-    await this.pc.setLocalDescription(await this.pc.createOffer());
-    this.emitLocalDescription("offer");
+  startOffer(): Promise<void> {
+    return this.negotiation.startOffer();
   }
 
   async applyRemote(message: SignalMessage): Promise<void> {
-    if (this.closed) return;
-    if (message.kind === "candidate") {
-      if (!this.candidates.hold(message.candidate, message.mid)) {
-        await this.pc.addIceCandidate({ candidate: message.candidate, sdpMid: message.mid });
-      }
-      return;
-    }
-    await this.pc.setRemoteDescription({ type: message.type, sdp: message.sdp });
-    if (message.type === "offer") {
-      await this.pc.setLocalDescription(await this.pc.createAnswer());
-      this.emitLocalDescription("answer");
-    }
-    for (const c of this.candidates.release()) {
-      await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.mid });
-    }
+    if (!this.closed) await this.negotiation.applyRemote(message);
   }
 
   close(): void {
@@ -103,11 +91,6 @@ class BrowserPeer implements EnginePeer {
     this.pc.close();
     // The browser fires no state event for a close it was asked to do.
     this.handlers.stateChange("closed");
-  }
-
-  private emitLocalDescription(type: "offer" | "answer"): void {
-    const sdp = this.pc.localDescription?.sdp;
-    if (sdp && !this.closed) this.handlers.signal({ kind: "description", type, sdp });
   }
 }
 

@@ -2,7 +2,6 @@ import { isIPv4 } from "node:net";
 import { type RTCDataChannel, RTCPeerConnection } from "werift";
 import { log } from "../log.js";
 import {
-  CandidateQueue,
   type ChannelHandlers,
   type ChannelSpec,
   type Engine,
@@ -13,6 +12,7 @@ import {
   type PeerHandlers,
   type SignalMessage,
 } from "./engine.js";
+import { W3cNegotiation } from "./w3c-negotiation.js";
 
 const debug = log("peer");
 /** What werift advertises, and what RFC 8841 says to assume when the SDP is silent. */
@@ -25,13 +25,13 @@ function asBuffer(data: Uint8Array): Buffer {
 /** werift: pure TypeScript. Configured so it never falls back to its built-in public STUN server. */
 class WeriftPeer implements EnginePeer {
   private readonly pc: RTCPeerConnection;
-  private readonly candidates = new CandidateQueue();
+  private readonly negotiation: W3cNegotiation;
   private closed = false;
 
   constructor(
     private readonly id: string,
     config: PeerConfig,
-    private readonly handlers: PeerHandlers,
+    handlers: PeerHandlers,
   ) {
     const bind = config.bindAddress;
     this.pc = new RTCPeerConnection({
@@ -47,6 +47,9 @@ class WeriftPeer implements EnginePeer {
             iceUseIpv4: isIPv4(bind),
           }
         : {}),
+    });
+    this.negotiation = new W3cNegotiation(this.pc, (message) => {
+      if (!this.closed) handlers.signal(message);
     });
     const onError = (err: unknown) => debug("%s callback error: %O", id, err);
     this.pc.onIceCandidate.subscribe(
@@ -96,39 +99,18 @@ class WeriftPeer implements EnginePeer {
     };
   }
 
-  async startOffer(): Promise<void> {
-    const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
-    this.emitLocalDescription("offer");
+  startOffer(): Promise<void> {
+    return this.negotiation.startOffer();
   }
 
   async applyRemote(message: SignalMessage): Promise<void> {
-    if (this.closed) return;
-    if (message.kind === "candidate") {
-      if (!this.candidates.hold(message.candidate, message.mid)) {
-        await this.pc.addIceCandidate({ candidate: message.candidate, sdpMid: message.mid });
-      }
-      return;
-    }
-    await this.pc.setRemoteDescription({ type: message.type, sdp: message.sdp });
-    if (message.type === "offer") {
-      await this.pc.setLocalDescription(await this.pc.createAnswer());
-      this.emitLocalDescription("answer");
-    }
-    for (const c of this.candidates.release()) {
-      await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.mid });
-    }
+    if (!this.closed) await this.negotiation.applyRemote(message);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.pc.close().catch((err: unknown) => debug("%s close error: %O", this.id, err));
-  }
-
-  private emitLocalDescription(type: "offer" | "answer"): void {
-    const sdp = this.pc.localDescription?.sdp;
-    if (sdp && !this.closed) this.handlers.signal({ kind: "description", type, sdp });
   }
 }
 
