@@ -6,7 +6,7 @@ import {
 } from "./defaults.js";
 import { ConnectionError, ProtocolError, StreamNotFoundError } from "./errors.js";
 import { log } from "./log.js";
-import type { Engine, PeerConfig } from "./peer/engine.js";
+import type { Engine, IceServer, PeerConfig } from "./peer/engine.js";
 import { type Delivery, PeerLink } from "./peer/link.js";
 import { OutboundQueue } from "./peer/sender.js";
 import {
@@ -39,8 +39,10 @@ export interface ClientStats {
 
 export interface SessionContext {
   engine: Engine;
-  /** Peer configuration for one client: its ICE servers carry credentials minted for it. */
-  peerConfigFor(clientId: string): PeerConfig;
+  /** ICE servers for a TURN user name: TURN credentials are minted for it. */
+  iceServersFor(user: string): IceServer[];
+  /** The server's own peer configuration, less its ICE servers. */
+  peerConfig: Omit<PeerConfig, "iceServers">;
   maxMessageBytes: number;
   streams(): StreamManager | undefined;
 }
@@ -98,6 +100,7 @@ export class ClientSession {
   private readonly upstreamIds = new Map<string, number>();
   private closed = false;
   private readonly peerConfig: PeerConfig;
+  private readonly clientIceServers: IceServer[];
   /** Data frames from this client that could not be used (unknown stream, bad body). */
   rejectedMessages = 0;
 
@@ -107,7 +110,10 @@ export class ClientSession {
     private readonly onClosed: (session: ClientSession) => void,
   ) {
     this.id = conn.id;
-    this.peerConfig = ctx.peerConfigFor(this.id);
+    // Minted here, after authentication: nobody gets TURN credentials before it. The server's
+    // own end gets credentials of its own, so each TURN allocation has its own user.
+    this.clientIceServers = ctx.iceServersFor(this.id);
+    this.peerConfig = { ...ctx.peerConfig, iceServers: ctx.iceServersFor(`server-${this.id}`) };
     conn.on("disconnect", () => this.close());
     conn.on("signal", (message) => {
       if (message.kind === "description" && message.type === "offer") this.acceptOffer(message.sdp);
@@ -116,7 +122,7 @@ export class ClientSession {
     conn.handle("hello", () => ({
       clientId: this.id,
       protocol: PROTOCOL_VERSION,
-      iceServers: this.peerConfig.iceServers,
+      iceServers: this.clientIceServers,
       maxMessageBytes: ctx.maxMessageBytes,
     }));
     conn.handle("subscribe", ({ stream, wait }) => this.subscribe(stream, wait));

@@ -87,14 +87,9 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
         conn,
         {
           engine,
-          peerConfigFor: (clientId) => ({
-            // Minted here, after authentication: nobody gets TURN credentials before it.
-            iceServers: d.turn
-              ? [...d.iceServers, mintTurnCredentials(d.turn, clientId)]
-              : d.iceServers,
-            bindAddress: d.iceBindAddress,
-            iceTransportPolicy: d.iceTransportPolicy,
-          }),
+          iceServersFor: (user) =>
+            d.turn ? [...d.iceServers, mintTurnCredentials(d.turn, user)] : d.iceServers,
+          peerConfig: { bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
           maxMessageBytes: d.maxMessageBytes,
           streams: () => this.streams,
         },

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
-import type { Namespace } from "./netns.js";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -8,7 +7,9 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
  * Headless Debian Chromium, run inside `ns` so its WebRTC candidates are on the test's own
  * network. Fails, saying how to install it, where Chromium is missing.
  */
-export async function launchChromium(ns: Namespace): Promise<Browser> {
+export async function launchChromium(ns: {
+  wrapper(executable: string): string;
+}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`,

@@ -18,6 +18,14 @@ export interface Namespace {
 
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: "pipe" });
 
+/** Writes an executable script that runs `executable` inside namespace `ns`; returns its path. */
+export function createWrapper(ns: string, executable: string, dir: string): string {
+  const file = join(dir, `run-${ns}.sh`);
+  writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${ns} ${executable} "$@"\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) {
     throw new Error(
@@ -60,12 +68,7 @@ export function createNamespace(): Namespace {
     name,
     hostAddress,
     nsAddress,
-    wrapper(executable) {
-      const file = join(dir, "run.sh");
-      writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${name} ${executable} "$@"\n`);
-      chmodSync(file, 0o755);
-      return file;
-    },
+    wrapper: (executable) => createWrapper(name, executable, dir),
     close() {
       try {
         ip("link", "del", hostIf);

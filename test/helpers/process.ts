@@ -1,14 +1,20 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import type { Resources } from "./net.js";
 
-/** Runs a TypeScript file with tsx in its own process; killed at teardown if still running. */
+/**
+ * Runs a TypeScript file with tsx in its own process (inside network namespace `ns` if given);
+ * killed at teardown if still running.
+ */
 export function runTs(
   res: Resources,
   file: string,
   env: Record<string, string> = {},
   args: string[] = [],
+  ns?: string,
 ): ChildProcessWithoutNullStreams & { output: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+  const command = [process.execPath, "--import", "tsx", file, ...args];
+  const [exe, ...rest] = ns ? ["ip", "netns", "exec", ns, ...command] : command;
+  const child = spawn(exe as string, rest, {
     env: { ...process.env, ...env },
     stdio: "pipe",
   });
