@@ -1,0 +1,176 @@
+// One-way latency of 30 fps frames, sender and receiver in this process on loopback.
+// Each system sends `frames` messages of `size` bytes at 30 fps; the receiver records
+// now - sentAt (performance.now(), same clock). Returns the latencies in ms.
+
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import ndc from "node-datachannel";
+import { Server as IoServer } from "socket.io";
+import { io as ioClient } from "socket.io-client";
+import {
+  Client,
+  ClientDescriptor,
+  type EngineName,
+  Server,
+  ServerDescriptor,
+  StreamManager,
+} from "../src/index.js";
+
+const FPS = 30;
+const tick = () => new Promise((r) => setTimeout(r, 1000 / FPS));
+
+export async function conduitLatency(
+  engine: EngineName,
+  size: number,
+  frames: number,
+): Promise<number[]> {
+  const server = new Server(
+    new ServerDescriptor({
+      host: "127.0.0.1",
+      port: 0,
+      password: "bench",
+      engine,
+      iceBindAddress: "127.0.0.1",
+    }),
+  );
+  const streams = new StreamManager();
+  streams.registerServerHandlers(server);
+  const stream = streams.create("frames", { bufferSize: 10 });
+  await server.run();
+  const client = new Client(
+    new ClientDescriptor({
+      serverHost: "127.0.0.1",
+      serverPort: server.port,
+      password: "bench",
+      engine,
+      iceBindAddress: "127.0.0.1",
+    }),
+  );
+  const clientStreams = new StreamManager();
+  clientStreams.registerClientHandlers(client);
+  await client.connect();
+  const latencies: number[] = [];
+  const subscribed = new Promise<void>((r) => stream.onSubscribe(() => r()));
+  const done = (async () => {
+    for await (const m of clientStreams.subscribe("frames")) {
+      const { sentAt, last } = m as { sentAt: number; last: boolean };
+      latencies.push(performance.now() - sentAt);
+      if (last) break;
+    }
+  })();
+  await subscribed;
+  const frame = new Uint8Array(size);
+  for (let i = 0; i < frames; i++) {
+    await stream.push({ sentAt: performance.now(), last: i === frames - 1, frame });
+    await tick();
+  }
+  await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+  await client.close();
+  await server.stop();
+  return latencies;
+}
+
+/** A bare node-datachannel unordered channel: what conduit is built on, with no conduit.
+ * Like conduit's connect(), a setup that fails outright (libdatachannel loses an occasional
+ * loopback DTLS handshake under load) is tried again, up to three times. */
+export async function rawNdcLatency(size: number, frames: number): Promise<number[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rawNdcOnce(size, frames);
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+async function rawNdcOnce(size: number, frames: number): Promise<number[]> {
+  const config = { iceServers: [], bindAddress: "127.0.0.1", disableAutoNegotiation: true };
+  const a = new ndc.PeerConnection("bench-a", config);
+  const b = new ndc.PeerConnection("bench-b", config);
+  const held: { a: [string, string][]; b: [string, string][] } = { a: [], b: [] };
+  let aRemote = false;
+  let bRemote = false;
+  a.onLocalDescription((sdp, type) => {
+    b.setRemoteDescription(sdp, type);
+    b.setLocalDescription("answer");
+    bRemote = true;
+    for (const [c, m] of held.b) b.addRemoteCandidate(c, m);
+  });
+  b.onLocalDescription((sdp, type) => {
+    a.setRemoteDescription(sdp, type);
+    aRemote = true;
+    for (const [c, m] of held.a) a.addRemoteCandidate(c, m);
+  });
+  a.onLocalCandidate((c, m) => (bRemote ? b.addRemoteCandidate(c, m) : held.b.push([c, m])));
+  b.onLocalCandidate((c, m) => (aRemote ? a.addRemoteCandidate(c, m) : held.a.push([c, m])));
+  const spec = { negotiated: true, id: 0, unordered: true, maxRetransmits: 0 };
+  const da = a.createDataChannel("rt", spec);
+  const db = b.createDataChannel("rt", spec);
+  const latencies: number[] = [];
+  let received = 0;
+  const done = new Promise<void>((resolve) => {
+    db.onMessage((msg) => {
+      try {
+        const buf = msg as Buffer;
+        latencies.push(performance.now() - buf.readDoubleBE(0));
+        if (++received === frames) resolve();
+      } catch {
+        resolve();
+      }
+    });
+  });
+  const opened = new Promise<void>((resolve, reject) => {
+    da.onOpen(() => resolve());
+    a.onStateChange((state) => {
+      if (state === "failed") reject(new Error("peer connection failed"));
+    });
+  });
+  a.setLocalDescription("offer");
+  try {
+    await opened;
+  } catch (err) {
+    a.close();
+    b.close();
+    throw err;
+  }
+  const frame = Buffer.alloc(size);
+  for (let i = 0; i < frames; i++) {
+    frame.writeDoubleBE(performance.now(), 0);
+    da.sendMessageBinary(frame);
+    await tick();
+  }
+  await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+  a.close();
+  b.close();
+  return latencies;
+}
+
+/** Socket.IO over WebSocket: what users reach for instead. */
+export async function socketIoLatency(size: number, frames: number): Promise<number[]> {
+  const http = createServer();
+  const io = new IoServer(http, { maxHttpBufferSize: 1e8 });
+  await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
+  const port = (http.address() as AddressInfo).port;
+  const latencies: number[] = [];
+  const connected = new Promise<import("socket.io").Socket>((r) => io.on("connection", r));
+  const client = ioClient(`http://127.0.0.1:${port}`, {
+    transports: ["websocket"],
+    forceNew: true,
+  });
+  const serverSocket = await connected;
+  const done = new Promise<void>((resolve) => {
+    client.on("frame", (m: { sentAt: number }) => {
+      latencies.push(performance.now() - m.sentAt);
+      if (latencies.length === frames) resolve();
+    });
+  });
+  const frame = new Uint8Array(size);
+  for (let i = 0; i < frames; i++) {
+    serverSocket.emit("frame", { sentAt: performance.now(), frame });
+    await tick();
+  }
+  await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+  client.close();
+  await new Promise<void>((r) => io.close(() => r()));
+  return latencies;
+}

@@ -1,0 +1,34 @@
+// The bench runs and writes valid rows; its numbers are not checked here (see bench/).
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { Resources } from "../helpers/net.js";
+import { exitCode, runTs } from "../helpers/process.js";
+
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+it("npm run bench -- --quick runs every system and writes well-formed rows", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "conduit-bench-"));
+  res.add(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, "latest.json");
+  const run = runTs(res, "bench/run.ts", {}, ["--quick", `--out=${out}`]);
+  expect(await exitCode(run), run.output()).toBe(0);
+  const result = JSON.parse(readFileSync(out, "utf8")) as {
+    rows: { case: string; system: string; metric: string; value: number; unit: string }[];
+  };
+  const systems = new Set(result.rows.map((r) => r.system));
+  expect([...systems].sort()).toEqual([
+    "conduit:node-datachannel",
+    "conduit:werift",
+    "raw:node-datachannel",
+    "socket.io",
+  ]);
+  for (const row of result.rows) {
+    expect(row.case).toBe("latency-50KB");
+    expect(["p50_ms", "p99_ms"]).toContain(row.metric);
+    expect(row.unit).toBe("ms");
+    expect(Number.isFinite(row.value) && row.value >= 0).toBe(true);
+  }
+});
