@@ -4,7 +4,6 @@
 
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import ndc from "node-datachannel";
 import { Server as IoServer } from "socket.io";
 import { io as ioClient } from "socket.io-client";
 import {
@@ -15,6 +14,7 @@ import {
   ServerDescriptor,
   StreamManager,
 } from "../src/index.js";
+import { ndcPair } from "./ndc-pair.js";
 
 const FPS = 30;
 const tick = () => new Promise((r) => setTimeout(r, 1000 / FPS));
@@ -70,78 +70,29 @@ export async function conduitLatency(
   return latencies;
 }
 
-/** A bare node-datachannel unordered channel: what conduit is built on, with no conduit.
- * Like conduit's connect(), a setup that fails outright (libdatachannel loses an occasional
- * loopback DTLS handshake under load) is tried again, up to three times. */
+/** A bare node-datachannel unordered channel: what conduit is built on, with no conduit. */
 export async function rawNdcLatency(size: number, frames: number): Promise<number[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await rawNdcOnce(size, frames);
-    } catch (err) {
-      if (attempt === 3) throw err;
-    }
-  }
-}
-
-async function rawNdcOnce(size: number, frames: number): Promise<number[]> {
-  const config = { iceServers: [], bindAddress: "127.0.0.1", disableAutoNegotiation: true };
-  const a = new ndc.PeerConnection("bench-a", config);
-  const b = new ndc.PeerConnection("bench-b", config);
-  const held: { a: [string, string][]; b: [string, string][] } = { a: [], b: [] };
-  let aRemote = false;
-  let bRemote = false;
-  a.onLocalDescription((sdp, type) => {
-    b.setRemoteDescription(sdp, type);
-    b.setLocalDescription("answer");
-    bRemote = true;
-    for (const [c, m] of held.b) b.addRemoteCandidate(c, m);
+  const { a, b, close } = await ndcPair({
+    negotiated: true,
+    id: 0,
+    unordered: true,
+    maxRetransmits: 0,
   });
-  b.onLocalDescription((sdp, type) => {
-    a.setRemoteDescription(sdp, type);
-    aRemote = true;
-    for (const [c, m] of held.a) a.addRemoteCandidate(c, m);
-  });
-  a.onLocalCandidate((c, m) => (bRemote ? b.addRemoteCandidate(c, m) : held.b.push([c, m])));
-  b.onLocalCandidate((c, m) => (aRemote ? a.addRemoteCandidate(c, m) : held.a.push([c, m])));
-  const spec = { negotiated: true, id: 0, unordered: true, maxRetransmits: 0 };
-  const da = a.createDataChannel("rt", spec);
-  const db = b.createDataChannel("rt", spec);
   const latencies: number[] = [];
-  let received = 0;
   const done = new Promise<void>((resolve) => {
-    db.onMessage((msg) => {
-      try {
-        const buf = msg as Buffer;
-        latencies.push(performance.now() - buf.readDoubleBE(0));
-        if (++received === frames) resolve();
-      } catch {
-        resolve();
-      }
+    b.onMessage((msg) => {
+      latencies.push(performance.now() - (msg as Buffer).readDoubleBE(0));
+      if (latencies.length === frames) resolve();
     });
   });
-  const opened = new Promise<void>((resolve, reject) => {
-    da.onOpen(() => resolve());
-    a.onStateChange((state) => {
-      if (state === "failed") reject(new Error("peer connection failed"));
-    });
-  });
-  a.setLocalDescription("offer");
-  try {
-    await opened;
-  } catch (err) {
-    a.close();
-    b.close();
-    throw err;
-  }
   const frame = Buffer.alloc(size);
   for (let i = 0; i < frames; i++) {
     frame.writeDoubleBE(performance.now(), 0);
-    da.sendMessageBinary(frame);
+    a.sendMessageBinary(frame);
     await tick();
   }
   await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
-  a.close();
-  b.close();
+  close();
   return latencies;
 }
 

@@ -2,7 +2,9 @@
 // repeats, and reports medians. Writes bench/results/latest.json and prints a table.
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { connectTimes } from "./connect.js";
 import { conduitLatency, rawNdcLatency, socketIoLatency } from "./latency.js";
+import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
 
 interface Row {
   case: string;
@@ -49,15 +51,60 @@ for (const [name, size] of [["latency-50KB", 50_000]] as const) {
   }
 }
 
+const throughputSystems: [string, (size: number, n: number) => Promise<number>][] = [
+  ["conduit:node-datachannel", (s, n) => conduitThroughput("node-datachannel", s, n)],
+  ["conduit:werift", (s, n) => conduitThroughput("werift", s, n)],
+  ["raw:node-datachannel", rawNdcThroughput],
+  ["socket.io", socketIoThroughput],
+];
+for (const [name, size, megabytes] of [
+  ["throughput-16KiB", 16 * 1024, quick ? 8 : 64],
+  ["throughput-256KiB", 256 * 1024, quick ? 8 : 64],
+] as const) {
+  for (const [system, run] of throughputSystems) {
+    // werift moves ~10 MB/s: give it a tenth of the data so a run stays short.
+    const bytes = (system === "conduit:werift" ? megabytes / 8 : megabytes) * 1e6;
+    const count = Math.max(8, Math.round(bytes / size));
+    const results: number[] = [];
+    for (let r = 0; r < repeats; r++) results.push(await run(size, count));
+    rows.push({
+      case: name,
+      system,
+      metric: "mb_per_s",
+      value: round(median(results)),
+      unit: "MB/s",
+    });
+    console.error(`${name} ${system}: ${round(median(results))} MB/s`);
+  }
+}
+
+for (const engine of ["node-datachannel", "werift"] as const) {
+  const times = await connectTimes(engine, quick ? 3 : 20);
+  const system = `conduit:${engine}`;
+  rows.push({
+    case: "connect",
+    system,
+    metric: "p50_ms",
+    value: round(quantile(times, 0.5)),
+    unit: "ms",
+  });
+  rows.push({
+    case: "connect",
+    system,
+    metric: "p99_ms",
+    value: round(quantile(times, 0.99)),
+    unit: "ms",
+  });
+  console.error(`connect ${system}: p50 ${round(quantile(times, 0.5))} ms`);
+}
+
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 writeFileSync(
   out ?? new URL("./results/latest.json", import.meta.url),
   `${JSON.stringify({ machine, quick, repeats, frames, rows }, null, 2)}\n`,
 );
-console.log(`| case | system | p50 ms | p99 ms |\n|---|---|---|---|`);
-for (const r of rows.filter((x) => x.metric === "p50_ms")) {
-  const p99 = rows.find((x) => x.case === r.case && x.system === r.system && x.metric === "p99_ms");
-  console.log(`| ${r.case} | ${r.system} | ${r.value} | ${p99?.value} |`);
-}
+console.log("| case | system | metric | value |\n|---|---|---|---|");
+for (const r of rows)
+  console.log(`| ${r.case} | ${r.system} | ${r.metric} | ${r.value} ${r.unit} |`);
 console.log(`\n${machine}${quick ? " (--quick)" : ""}`);
 process.exit(0);

@@ -25,10 +25,15 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", asy
     "raw:node-datachannel",
     "socket.io",
   ]);
+  expect([...new Set(result.rows.map((r) => r.case))].sort()).toEqual([
+    "connect",
+    "latency-50KB",
+    "throughput-16KiB",
+    "throughput-256KiB",
+  ]);
   for (const row of result.rows) {
-    expect(row.case).toBe("latency-50KB");
-    expect(["p50_ms", "p99_ms"]).toContain(row.metric);
-    expect(row.unit).toBe("ms");
-    expect(Number.isFinite(row.value) && row.value >= 0).toBe(true);
+    expect(["p50_ms", "p99_ms", "mb_per_s"]).toContain(row.metric);
+    expect(row.unit).toBe(row.metric === "mb_per_s" ? "MB/s" : "ms");
+    expect(Number.isFinite(row.value) && row.value > 0).toBe(true);
   }
 });
