@@ -6,14 +6,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as IoServer } from "socket.io";
 import { io as ioClient } from "socket.io-client";
-import {
-  Client,
-  ClientDescriptor,
-  type EngineName,
-  Server,
-  ServerDescriptor,
-  StreamManager,
-} from "../src/index.js";
+import type { EngineName } from "../src/index.js";
+import { connectConduitClient, startConduitServer } from "./conduit.js";
 import { ndcPair } from "./ndc-pair.js";
 
 const FPS = 30;
@@ -24,31 +18,9 @@ export async function conduitLatency(
   size: number,
   frames: number,
 ): Promise<number[]> {
-  const server = new Server(
-    new ServerDescriptor({
-      host: "127.0.0.1",
-      port: 0,
-      password: "bench",
-      engine,
-      iceBindAddress: "127.0.0.1",
-    }),
-  );
-  const streams = new StreamManager();
-  streams.registerServerHandlers(server);
+  const { server, streams } = await startConduitServer(engine);
   const stream = streams.create("frames", { bufferSize: 10 });
-  await server.run();
-  const client = new Client(
-    new ClientDescriptor({
-      serverHost: "127.0.0.1",
-      serverPort: server.port,
-      password: "bench",
-      engine,
-      iceBindAddress: "127.0.0.1",
-    }),
-  );
-  const clientStreams = new StreamManager();
-  clientStreams.registerClientHandlers(client);
-  await client.connect();
+  const { client, streams: clientStreams } = await connectConduitClient(server, engine);
   const latencies: number[] = [];
   const subscribed = new Promise<void>((r) => stream.onSubscribe(() => r()));
   const done = (async () => {

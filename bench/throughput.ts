@@ -5,14 +5,8 @@ import type { AddressInfo } from "node:net";
 import { Server as IoServer, type Socket } from "socket.io";
 import { io as ioClient } from "socket.io-client";
 import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../src/defaults.js";
-import {
-  Client,
-  ClientDescriptor,
-  type EngineName,
-  Server,
-  ServerDescriptor,
-  StreamManager,
-} from "../src/index.js";
+import type { EngineName } from "../src/index.js";
+import { connectConduitClient, startConduitServer } from "./conduit.js";
 import { ndcPair } from "./ndc-pair.js";
 
 const mbPerS = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
@@ -22,32 +16,9 @@ export async function conduitThroughput(
   size: number,
   count: number,
 ): Promise<number> {
-  const server = new Server(
-    new ServerDescriptor({
-      host: "127.0.0.1",
-      port: 0,
-      password: "bench",
-      engine,
-      iceBindAddress: "127.0.0.1",
-    }),
-  );
-  const streams = new StreamManager();
-  streams.registerServerHandlers(server);
-  // Every message fits in the subscriber's buffer: this measures the link, not drops.
+  const { server, streams } = await startConduitServer(engine);
   const stream = streams.create("bulk", { delivery: "reliable", bufferSize: count });
-  await server.run();
-  const client = new Client(
-    new ClientDescriptor({
-      serverHost: "127.0.0.1",
-      serverPort: server.port,
-      password: "bench",
-      engine,
-      iceBindAddress: "127.0.0.1",
-    }),
-  );
-  const clientStreams = new StreamManager();
-  clientStreams.registerClientHandlers(client);
-  await client.connect();
+  const { client, streams: clientStreams } = await connectConduitClient(server, engine);
   const subscribed = new Promise<void>((r) => stream.onSubscribe(() => r()));
   let received = 0;
   const done = (async () => {
