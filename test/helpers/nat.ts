@@ -88,32 +88,23 @@ export function createNatTopology(): NatTopology {
     ip("-n", ns.nat2, "route", "add", "default", "via", `10.${o}.102.1`);
     for (const n of [ns.nat1, ns.nat2, ns.public])
       inNs(n, "sysctl", "-qw", "net.ipv4.ip_forward=1");
-    inNs(
-      ns.nat1,
-      "iptables",
-      "-t",
-      "nat",
-      "-A",
-      "POSTROUTING",
-      "-o",
-      `b${tag}`,
-      "-j",
-      "MASQUERADE",
-      "--random",
-    );
-    inNs(
-      ns.nat2,
-      "iptables",
-      "-t",
-      "nat",
-      "-A",
-      "POSTROUTING",
-      "-o",
-      `e${tag}`,
-      "-j",
-      "MASQUERADE",
-      "--random",
-    );
+    // Symmetric NAT: masquerade with a random source port per mapping.
+    const masquerade = (n: string, out: string) =>
+      inNs(
+        n,
+        "iptables",
+        "-t",
+        "nat",
+        "-A",
+        "POSTROUTING",
+        "-o",
+        out,
+        "-j",
+        "MASQUERADE",
+        "--random",
+      );
+    masquerade(ns.nat1, `b${tag}`);
+    masquerade(ns.nat2, `e${tag}`);
   } catch (err) {
     close();
     throw err;
