@@ -343,7 +343,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.unplaced++; // in flight when we unsubscribed
       return;
     }
-    if (entry.lastSeq === undefined || seqAfter(seq, entry.lastSeq)) entry.lastSeq = seq;
+    this.advanceSeq(entry, seq);
     let value: unknown;
     try {
       value = decodeBody(body);
@@ -368,7 +368,20 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       lastSeq !== 0 &&
       (entry.lastSeq === undefined || seqAfter(lastSeq, entry.lastSeq));
     if (pending) entry.endAfter = lastSeq;
-    else this.endInbound(entry);
+    else {
+      if (lastSeq !== 0) this.advanceSeq(entry, lastSeq, 0);
+      this.endInbound(entry);
+    }
+  }
+
+  /** Records `seq` as the newest seen; what it skipped over was lost on the way. */
+  private advanceSeq(entry: Inbound, seq: number, arrived = 1): void {
+    if (entry.lastSeq !== undefined) {
+      if (!seqAfter(seq, entry.lastSeq)) return;
+      const skipped = ((seq - entry.lastSeq) >>> 0) - arrived;
+      if (skipped > 0) for (const subscription of entry.subscribers) subscription.noteLost(skipped);
+    }
+    entry.lastSeq = seq;
   }
 
   private endInbound(entry: Inbound): void {

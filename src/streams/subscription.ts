@@ -7,6 +7,12 @@ export interface SubscriptionStats {
   dropped: number;
   /** Messages waiting in the buffer now. */
   depth: number;
+  /**
+   * Messages that never arrived: gaps in a remote realtime stream's sequence (a chunk was
+   * lost and not retransmitted, or the message came after a newer one). Counted from the
+   * first message received, up to the last one sent before the stream closed.
+   */
+  lost: number;
 }
 
 let nextLocalId = 1;
@@ -20,6 +26,7 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
   readonly id: string;
   private readonly buffer: BoundedQueue<T>;
   private received = 0;
+  private lost = 0;
   private waiter:
     | { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }
     | undefined;
@@ -47,7 +54,17 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
   }
 
   get stats(): SubscriptionStats {
-    return { received: this.received, dropped: this.buffer.dropped, depth: this.buffer.length };
+    return {
+      received: this.received,
+      dropped: this.buffer.dropped,
+      depth: this.buffer.length,
+      lost: this.lost,
+    };
+  }
+
+  /** The network lost `count` messages of this stream. */
+  noteLost(count: number): void {
+    if (!this.ended) this.lost += count;
   }
 
   /** Sets the buffer size (a remote subscription learns the stream's default on reply). */

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""A slow, lossy point-to-point link between two TUN devices: the userspace stand-in for
+`tc netem`, which this kernel lacks (no sch_netem module).
+
+Usage: impair.py TUN_A TUN_B DELAY_MS LOSS SEED
+
+Creates TUN_A and TUN_B and forwards every IP packet read from one to the other after
+DELAY_MS, dropping each with probability LOSS (a seeded generator, so a run can be repeated).
+The caller moves the devices into their namespaces and gives them addresses once this prints
+"ready". Closing stdin stops it; it then prints one JSON line of counts and exits, and the
+devices vanish with it.
+"""
+import collections
+import fcntl
+import json
+import os
+import random
+import select
+import struct
+import sys
+import time
+
+TUNSETIFF = 0x400454CA
+IFF_TUN = 0x0001
+IFF_NO_PI = 0x1000
+
+
+def open_tun(name):
+    fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TUN | IFF_NO_PI))
+    return fd
+
+
+def main():
+    name_a, name_b, delay_ms, loss, seed = sys.argv[1:6]
+    delay = float(delay_ms) / 1000
+    loss = float(loss)
+    rng = random.Random(int(seed))
+    a, b = open_tun(name_a), open_tun(name_b)
+    other = {a: b, b: a}
+    # Packets waiting to be written to a device, oldest first: (due time, packet).
+    waiting = {a: collections.deque(), b: collections.deque()}
+    counts = {fd: {"forwarded": 0, "dropped": 0} for fd in (a, b)}
+    stdin = sys.stdin.fileno()
+    print("ready", flush=True)
+
+    while True:
+        now = time.monotonic()
+        timeout = None
+        for fd, queue in waiting.items():
+            while queue and queue[0][0] <= now:
+                try:
+                    os.write(fd, queue.popleft()[1])
+                except OSError:
+                    pass  # the device is going down
+            if queue:
+                wait = queue[0][0] - now
+                timeout = wait if timeout is None else min(timeout, wait)
+        readable, _, _ = select.select([a, b, stdin], [], [], timeout)
+        if stdin in readable and not os.read(stdin, 4096):
+            break
+        for fd in (a, b):
+            if fd not in readable:
+                continue
+            while True:
+                try:
+                    packet = os.read(fd, 65536)
+                except BlockingIOError:
+                    break
+                if rng.random() < loss:
+                    counts[fd]["dropped"] += 1
+                else:
+                    counts[fd]["forwarded"] += 1
+                    waiting[other[fd]].append((time.monotonic() + delay, packet))
+
+    print(json.dumps({"aToB": counts[a], "bToA": counts[b]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

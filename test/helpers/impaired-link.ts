@@ -1,0 +1,120 @@
+// A network namespace joined to this one by a slow, lossy link (delay and random loss each
+// way), made and removed by the caller. `tc netem` would be the usual tool, but this kernel
+// has no sch_netem, so impair.py forwards packets between two TUN devices in userspace.
+import { execFileSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export interface LinkCounts {
+  forwarded: number;
+  dropped: number;
+}
+
+export interface ImpairedLink {
+  /** The namespace at the far end of the link. */
+  ns: string;
+  /** This side of the link: where the server listens. */
+  hostAddress: string;
+  /** The namespace's side. */
+  nsAddress: string;
+  /** Removes the link and namespace; resolves with the packets forwarded and dropped. */
+  close(): Promise<{ toNs: LinkCounts; fromNs: LinkCounts }>;
+}
+
+export interface Impairment {
+  /** One-way delay, each way. */
+  delayMs: number;
+  /** Probability that a packet is dropped, each way. */
+  loss: number;
+  seed?: number;
+}
+
+const ip = (...args: string[]) => execFileSync("ip", args, { stdio: "pipe" });
+const RELAY = fileURLToPath(new URL("./impair.py", import.meta.url));
+
+/** Why the impaired link cannot be made here, or undefined when it can. */
+export function impairedLinkUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root to create network namespaces and TUN devices";
+  for (const [tool, args, pkg] of [
+    ["ip", ["-V"], "iproute2"],
+    ["python3", ["--version"], "python3"],
+  ] as const) {
+    try {
+      execFileSync(tool, args, { stdio: "pipe" });
+    } catch {
+      return `needs ${tool}: apt-get install ${pkg}`;
+    }
+  }
+  return undefined;
+}
+
+export async function createImpairedLink({
+  delayMs,
+  loss,
+  seed = 1,
+}: Impairment): Promise<ImpairedLink> {
+  const unavailable = impairedLinkUnavailable();
+  if (unavailable) throw new Error(`impaired link ${unavailable}`);
+  const tag = `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
+  const ns = `cdl${tag}`;
+  const hostIf = `clh${tag}`;
+  const nsIf = `cln${tag}`;
+  // A pair in 10.214.0.0/16 picked at random, so parallel test files do not collide.
+  const block = Math.floor(Math.random() * 32768) * 2;
+  const hostAddress = `10.214.${block >> 8}.${block & 255}`;
+  const nsAddress = `10.214.${block >> 8}.${(block & 255) + 1}`;
+
+  const relay = spawn("python3", [
+    RELAY,
+    hostIf,
+    nsIf,
+    String(delayMs),
+    String(loss),
+    String(seed),
+  ]);
+  let output = "";
+  relay.stdout.on("data", (c: Buffer) => {
+    output += c.toString();
+  });
+  relay.stderr.on("data", (c: Buffer) => {
+    output += c.toString();
+  });
+  const exited = new Promise<void>((resolve) => relay.once("exit", () => resolve()));
+  await Promise.race([
+    new Promise<void>((resolve) => {
+      const check = () => output.includes("ready\n") && resolve();
+      relay.stdout.on("data", check);
+    }),
+    exited.then(() => {
+      throw new Error(`impair.py exited before it was ready:\n${output}`);
+    }),
+  ]);
+
+  ip("netns", "add", ns);
+  try {
+    ip("link", "set", nsIf, "netns", ns);
+    ip("addr", "add", hostAddress, "peer", nsAddress, "dev", hostIf);
+    ip("link", "set", hostIf, "up");
+    ip("-n", ns, "addr", "add", nsAddress, "peer", hostAddress, "dev", nsIf);
+    ip("-n", ns, "link", "set", nsIf, "up");
+    ip("-n", ns, "link", "set", "lo", "up");
+  } catch (err) {
+    relay.kill();
+    ip("netns", "del", ns);
+    throw err;
+  }
+
+  return {
+    ns,
+    hostAddress,
+    nsAddress,
+    async close() {
+      relay.stdin.end();
+      await exited;
+      ip("netns", "del", ns);
+      const line = output.split("\n").find((l) => l.startsWith("{"));
+      if (!line) throw new Error(`impair.py printed no counts:\n${output}`);
+      const { aToB, bToA } = JSON.parse(line) as Record<string, LinkCounts>;
+      return { toNs: aToB as LinkCounts, fromNs: bToA as LinkCounts };
+    },
+  };
+}

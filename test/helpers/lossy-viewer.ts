@@ -1,0 +1,46 @@
+// The receiving end of the loss tests and bench, run in the far namespace of an impaired link.
+// Receives numbered frames from the server until the stream ends and prints one line:
+// "result <json>" with what arrived, in what order, how late, and what conduit counted as lost.
+// env: MODE (conduit | socket.io), ENGINE, SERVER_HOST, SERVER_PORT, STREAM.
+import { io } from "socket.io-client";
+import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
+import { PASSWORD } from "./net.js";
+import { type FrameMessage, frameIsIntact, summarize } from "./timed-frames.js";
+
+const env = process.env;
+const seen: number[] = [];
+const latencies: number[] = [];
+let intact = true;
+function receive(m: FrameMessage): void {
+  latencies.push(performance.timeOrigin + performance.now() - m.sentAt);
+  seen.push(m.n);
+  intact &&= frameIsIntact(m);
+}
+
+let lost: number | undefined;
+if (env.MODE === "socket.io") {
+  const socket = io(`http://${env.SERVER_HOST}:${env.SERVER_PORT}`, { transports: ["websocket"] });
+  await new Promise<void>((resolve) => {
+    socket.on("frame", (m: FrameMessage) => receive(m));
+    socket.on("end", () => resolve());
+  });
+  socket.close();
+} else {
+  const client = new Client(
+    new ClientDescriptor({
+      serverHost: env.SERVER_HOST,
+      serverPort: Number(env.SERVER_PORT),
+      password: PASSWORD,
+      engine: env.ENGINE as EngineName,
+      connectTimeoutMs: 20_000,
+    }),
+  );
+  const streams = new StreamManager();
+  streams.registerClientHandlers(client);
+  await client.connect();
+  const subscription = streams.subscribe(env.STREAM ?? "frames");
+  for await (const m of subscription) receive(m as FrameMessage);
+  lost = subscription.stats.lost;
+  await client.close();
+}
+console.log(`result ${JSON.stringify({ ...summarize(seen, latencies), intact, lost })}`);

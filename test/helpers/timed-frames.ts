@@ -1,0 +1,67 @@
+// Numbered, timestamped frames at a fixed rate, and what a receiver makes of them.
+import { setTimeout as delay } from "node:timers/promises";
+
+export interface FrameMessage {
+  n: number;
+  /** Epoch milliseconds, sub-millisecond precision: comparable across processes here. */
+  sentAt: number;
+  frame: Uint8Array;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+function fill(n: number, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + n * 13) & 255;
+  return out;
+}
+
+export function frameIsIntact(m: FrameMessage): boolean {
+  const expected = fill(m.n, m.frame.byteLength);
+  return Buffer.compare(Buffer.from(m.frame), Buffer.from(expected)) === 0;
+}
+
+/** Sends frames 1..count at `fps`, on schedule: a late tick does not push the others back. */
+export async function sendFrames(
+  count: number,
+  fps: number,
+  size: number,
+  send: (m: FrameMessage) => unknown,
+): Promise<void> {
+  const interval = 1000 / fps;
+  const start = performance.now();
+  for (let n = 1; n <= count; n++) {
+    const wait = start + (n - 1) * interval - performance.now();
+    if (wait > 0) await delay(wait);
+    await send({ n, sentAt: now(), frame: fill(n, size) });
+  }
+}
+
+export interface ReceiveSummary {
+  count: number;
+  duplicates: number;
+  inOrder: boolean;
+  p50: number;
+  p99: number;
+  first: number;
+  last: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
+}
+
+/** `seen`: frame numbers in arrival order; `latencies`: one-way milliseconds, same order. */
+export function summarize(seen: number[], latencies: number[]): ReceiveSummary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    count: seen.length,
+    duplicates: seen.length - new Set(seen).size,
+    inOrder: seen.every((n, i) => i === 0 || n > (seen[i - 1] as number)),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    first: seen[0] ?? 0,
+    last: seen[seen.length - 1] ?? 0,
+  };
+}

@@ -1,0 +1,149 @@
+// Each test here fails without its part of patches/werift+0.24.4.patch (werift 0.24.4).
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RTCDataChannel, UdpTransport } from "werift";
+import { Resources, until } from "../helpers/net.js";
+import { associationOf, filterDataChunks, opened, weriftPair } from "../helpers/werift-pair.js";
+
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+/** Sends `count` numbered messages of `size` bytes; resolves with the numbers `into` received. */
+function numbered(n: number, size: number): Buffer {
+  const out = Buffer.alloc(size, n & 255);
+  out.writeUInt32BE(n, 0);
+  return out;
+}
+
+function collect(channel: RTCDataChannel): number[] {
+  const got: number[] = [];
+  channel.onMessage.subscribe((m) => got.push((m as Buffer).readUInt32BE(0)));
+  return got;
+}
+
+describe("werift patch", () => {
+  it("DCEP open keeps the unordered flag of a partially reliable channel", async () => {
+    const remote: RTCDataChannel[] = [];
+    await weriftPair(res, (a, b) => {
+      b.onDataChannel.subscribe((c) => remote.push(c));
+      a.createDataChannel("rexmit", { ordered: false, maxRetransmits: 0 });
+      a.createDataChannel("lifetime", { ordered: false, maxPacketLifeTime: 100 });
+    });
+    await until(() => remote.length === 2, "both channels announced");
+    const byLabel = Object.fromEntries(remote.map((c) => [c.label, c]));
+    expect(byLabel.rexmit).toMatchObject({ ordered: false, maxRetransmits: 0 });
+    expect(byLabel.lifetime).toMatchObject({ ordered: false, maxPacketLifeTime: 100 });
+  });
+
+  it("maxRetransmits 0: a lost chunk is never sent again, its message is dropped", async () => {
+    let aChannel!: RTCDataChannel;
+    let bChannel!: RTCDataChannel;
+    const sends = new Map<number, number>();
+    const { a } = await weriftPair(res, (a, b) => {
+      aChannel = a.createDataChannel("rt", {
+        negotiated: true,
+        id: 0,
+        ordered: false,
+        maxRetransmits: 0,
+      });
+      bChannel = b.createDataChannel("rt", { negotiated: true, id: 0, ordered: false });
+    });
+    await Promise.all([opened(aChannel), opened(bChannel)]);
+    const got = collect(bChannel);
+    // Drop the first transmission of every 7th DATA chunk; count every transmission.
+    let dataChunks = 0;
+    filterDataChunks(associationOf(a), (chunk, transmission) => {
+      sends.set(chunk.tsn, transmission);
+      return transmission > 1 || ++dataChunks % 7 !== 0;
+    });
+    const MESSAGES = 60;
+    for (let n = 1; n <= MESSAGES; n++) aChannel.send(numbered(n, 3000)); // 3 chunks each
+    // Every message either arrives or is abandoned; the sender then holds nothing.
+    await until(() => associationOf(a).sentQueue.length === 0 && got.length > 0, "sender drained");
+    expect(Math.max(...sends.values())).toBe(1);
+    // Abandoned chunks left the flight count: none are outstanding, so none may be counted.
+    expect((associationOf(a) as unknown as { flightSize: number }).flightSize).toBe(0);
+    expect(got.length).toBeLessThan(MESSAGES);
+    expect(got.length).toBeGreaterThan(MESSAGES / 2);
+    expect(new Set(got).size).toBe(got.length);
+  });
+
+  it("maxPacketLifeTime: a message that cannot arrive in time is abandoned", async () => {
+    let aChannel!: RTCDataChannel;
+    let bChannel!: RTCDataChannel;
+    const { a } = await weriftPair(res, (a, b) => {
+      aChannel = a.createDataChannel("pl", {
+        negotiated: true,
+        id: 0,
+        ordered: false,
+        maxPacketLifeTime: 50,
+      });
+      bChannel = b.createDataChannel("pl", { negotiated: true, id: 0, ordered: false });
+    });
+    await Promise.all([opened(aChannel), opened(bChannel)]);
+    const got = collect(bChannel);
+    // Message 2's chunk never gets through, however often it is sent.
+    let doomed: number | undefined;
+    filterDataChunks(associationOf(a), (chunk) => {
+      doomed ??= chunk.tsn + 1;
+      return chunk.tsn !== doomed;
+    });
+    for (let n = 1; n <= 5; n++) aChannel.send(numbered(n, 100));
+    await until(() => got.length === 4, "the other messages");
+    // Without expiry it would be retransmitted for ever and never leave the sent queue.
+    await until(() => associationOf(a).sentQueue.length === 0, "message 2 abandoned", 10_000);
+    expect(got.sort()).toEqual([1, 3, 4, 5]);
+  });
+
+  for (const [where, initialTsn] of [
+    ["across a change in digit count", 999_999_990],
+    ["across the 2^32 wrap", 4_294_967_290],
+  ] as const) {
+    it(`the cumulative TSN advances ${where}`, async () => {
+      let aChannel!: RTCDataChannel;
+      let bChannel!: RTCDataChannel;
+      const { a } = await weriftPair(
+        res,
+        (a, b) => {
+          aChannel = a.createDataChannel("r", { negotiated: true, id: 1 });
+          bChannel = b.createDataChannel("r", { negotiated: true, id: 1 });
+        },
+        (a) => {
+          const sctp = associationOf(a) as unknown as Record<string, number>;
+          sctp.localTsn = initialTsn;
+          sctp.lastSackedTsn = initialTsn - 1;
+          sctp.advancedPeerAckTsn = initialTsn - 1;
+        },
+      );
+      await Promise.all([opened(aChannel), opened(bChannel)]);
+      const got = collect(bChannel);
+      // The chunk just before the boundary arrives after the ones past it.
+      const late = (initialTsn + 9) % 2 ** 32;
+      filterDataChunks(
+        associationOf(a),
+        (chunk, transmission) => chunk.tsn !== late || transmission > 1,
+      );
+      const MESSAGES = 40;
+      for (let n = 1; n <= MESSAGES; n++) aChannel.send(numbered(n, 500));
+      await until(() => got.length === MESSAGES, `all ${MESSAGES} messages`, 10_000);
+      expect(got).toEqual(Array.from({ length: MESSAGES }, (_, i) => i + 1));
+    });
+  }
+
+  it("asks for a large UDP receive buffer", async () => {
+    const read = (name: string) => Number(readFileSync(`/proc/sys/net/core/${name}`, "utf8"));
+    const [defaultSize, maxSize] = [read("rmem_default"), read("rmem_max")];
+    if (maxSize <= defaultSize) {
+      console.log(`skipped: net.core.rmem_max (${maxSize}) allows no more than the default`);
+      return;
+    }
+    const transport = await UdpTransport.init("udp4", {
+      interfaceAddresses: { udp4: "127.0.0.1" } as never,
+    });
+    res.add(() => transport.close());
+    // Linux reports twice what was set (it counts its bookkeeping), capped at rmem_max.
+    expect(transport.socket.getRecvBufferSize()).toBe(
+      2 * Math.min(maxSize, (UdpTransport as unknown as { recvBufferSize: number }).recvBufferSize),
+    );
+  });
+});
