@@ -4,6 +4,9 @@ import {
   MAX_FRAME_BYTES,
   MAX_PARTIAL_AGE_MS,
   MAX_PARTIAL_MESSAGES,
+  REALTIME_HIGH_WATER_BYTES,
+  REALTIME_LOW_WATER_BYTES,
+  REALTIME_STALE_AFTER_MS,
 } from "../defaults.js";
 import { log } from "../log.js";
 import { Emitter } from "../util/emitter.js";
@@ -161,12 +164,14 @@ export class PeerLink extends Emitter<LinkEvents> {
       },
       bufferedAmountLow: () => lane.sender.drained(),
     });
+    const realtime = delivery === "realtime";
     lane.sender = new ChannelSender(
       lane.channel,
       MAX_FRAME_BYTES,
-      HIGH_WATER_BYTES,
-      LOW_WATER_BYTES,
+      realtime ? REALTIME_HIGH_WATER_BYTES : HIGH_WATER_BYTES,
+      realtime ? REALTIME_LOW_WATER_BYTES : LOW_WATER_BYTES,
       (err) => debug("%s send on %s failed: %O", this.id, delivery, err),
+      realtime ? REALTIME_STALE_AFTER_MS : undefined,
     );
     return lane;
   }

@@ -7,6 +7,8 @@ export interface OutboundStats {
   bytesSent: number;
   /** Dropped because the queue was full (the consumer or the link was too slow). */
   dropped: number;
+  /** Realtime messages dropped unsent because a newer one was waiting (the link was behind). */
+  stale: number;
   /** Messages waiting now. */
   depth: number;
 }
@@ -16,6 +18,7 @@ export class OutboundQueue {
   readonly queue: BoundedQueue<OutgoingMessage>;
   messagesSent = 0;
   bytesSent = 0;
+  stale = 0;
   /** Frames of the message being sent, and the next one to send. */
   current: { frames: Uint8Array[]; next: number; bytes: number } | undefined;
 
@@ -32,6 +35,7 @@ export class OutboundQueue {
       messagesSent: this.messagesSent,
       bytesSent: this.bytesSent,
       dropped: this.queue.dropped,
+      stale: this.stale,
       depth: this.queue.length + (this.current ? 1 : 0),
     };
   }
@@ -53,6 +57,8 @@ export class ChannelSender {
     private readonly highWater: number,
     lowWater: number,
     private readonly onSendError: (err: unknown) => void,
+    /** Realtime: drop a queued message this old when a newer one waits. */
+    private readonly staleAfterMs?: number,
   ) {
     this.frameBytes = maxFrameBytes;
     channel.setBufferedAmountLowThreshold(lowWater);
@@ -114,7 +120,7 @@ export class ChannelSender {
   /** Sends the target's next message; false if it stopped at the high-water mark. */
   private sendFrom(target: OutboundQueue): boolean {
     if (!target.current) {
-      const message = target.queue.shift();
+      const message = this.nextFresh(target);
       if (!message) return true;
       target.current = {
         frames: message.frames(this.frameBytes),
@@ -132,5 +138,16 @@ export class ChannelSender {
     target.messagesSent++;
     target.bytesSent += current.bytes;
     return true;
+  }
+
+  private nextFresh(target: OutboundQueue): OutgoingMessage | undefined {
+    let message = target.queue.shift();
+    if (this.staleAfterMs === undefined) return message;
+    const cutoff = performance.now() - this.staleAfterMs;
+    while (message && message.createdAt < cutoff && target.queue.length > 0) {
+      target.stale++;
+      message = target.queue.shift();
+    }
+    return message;
   }
 }

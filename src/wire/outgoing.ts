@@ -8,6 +8,8 @@ import { HEADER_BYTES, MAX_CHUNKS, writeHeader } from "./frame.js";
  */
 export class OutgoingMessage {
   readonly body: Uint8Array;
+  /** When it was made (performance.now()): how long it has waited to be sent. */
+  readonly createdAt = performance.now();
   private readonly framesBySize = new Map<number, Uint8Array[]>();
 
   constructor(
