@@ -11,6 +11,8 @@ export interface SubscriberStats {
   messagesSent: number;
   bytesSent: number;
   dropped: number;
+  /** Realtime messages dropped unsent because a newer one waited (remote subscribers). */
+  stale: number;
   depth: number;
 }
 
@@ -235,6 +237,6 @@ class LocalSubscriber implements Subscriber {
 
   get stats(): SubscriberStats {
     const s = this.subscription.stats;
-    return { messagesSent: s.received, bytesSent: 0, dropped: s.dropped, depth: s.depth };
+    return { messagesSent: s.received, bytesSent: 0, dropped: s.dropped, stale: 0, depth: s.depth };
   }
 }
