@@ -17,11 +17,11 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const HIGH_WATER_BYTES = 1024 * 1024;
 export const LOW_WATER_BYTES = 256 * 1024;
 /**
- * The realtime channel's engine buffer is kept to about one frame: what waits in the engine
+ * The realtime channel's engine buffer is kept small: what waits in the engine
  * cannot be dropped for being stale, and on a slow or lossy link it becomes pure latency.
  */
-export const REALTIME_HIGH_WATER_BYTES = 64 * 1024;
-export const REALTIME_LOW_WATER_BYTES = 16 * 1024;
+export const REALTIME_HIGH_WATER_BYTES = 256 * 1024;
+export const REALTIME_LOW_WATER_BYTES = 64 * 1024;
 /**
  * A realtime message that has waited this long in a subscriber's queue, with a newer one
  * behind it, is dropped unsent (counted in the queue's `stale`): the link is behind.

@@ -7,8 +7,8 @@ Usage: impair.py TUN_A TUN_B DELAY_MS LOSS SEED
 Creates TUN_A and TUN_B and forwards every IP packet read from one to the other after
 DELAY_MS, dropping each with probability LOSS (a seeded generator, so a run can be repeated).
 The caller moves the devices into their namespaces and gives them addresses once this prints
-"ready". Closing stdin stops it; it then prints one JSON line of counts and exits, and the
-devices vanish with it.
+"ready". A line "loss P" on stdin changes the drop probability. Closing stdin stops it; it then
+prints one JSON line of counts and exits, and the devices vanish with it.
 """
 import collections
 import fcntl
@@ -57,8 +57,13 @@ def main():
                 wait = queue[0][0] - now
                 timeout = wait if timeout is None else min(timeout, wait)
         readable, _, _ = select.select([a, b, stdin], [], [], timeout)
-        if stdin in readable and not os.read(stdin, 4096):
-            break
+        if stdin in readable:
+            command = os.read(stdin, 4096)
+            if not command:
+                break
+            for line in command.decode().splitlines():
+                if line.startswith("loss "):
+                    loss = float(line.split()[1])
         for fd in (a, b):
             if fd not in readable:
                 continue

@@ -16,6 +16,8 @@ export interface ImpairedLink {
   hostAddress: string;
   /** The namespace's side. */
   nsAddress: string;
+  /** Changes the drop probability, each way, from now on. */
+  setLoss(loss: number): void;
   /** Removes the link and namespace; resolves with the packets forwarded and dropped. */
   close(): Promise<{ toNs: LinkCounts; fromNs: LinkCounts }>;
 }
@@ -107,6 +109,9 @@ export async function createImpairedLink({
     ns,
     hostAddress,
     nsAddress,
+    setLoss(loss) {
+      relay.stdin.write(`loss ${loss}\n`);
+    },
     async close() {
       relay.stdin.end();
       await exited;

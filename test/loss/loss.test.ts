@@ -1,6 +1,7 @@
 // Streams over a slow, lossy link (2 % loss and 25 ms each way) between this process and a
 // viewer process in its own namespace: realtime loses whole messages but stays fresh, reliable
-// loses nothing; plain Socket.IO on the same link is the comparison.
+// loses nothing; plain Socket.IO on the same link is the comparison. The loss starts once the
+// viewer is connected and subscribed: streaming under loss is measured here, not connecting.
 import { createServer } from "node:http";
 import { Server as SocketIoServer } from "socket.io";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,7 +38,7 @@ describe.skipIf(skip !== undefined)(
     const realtimeP99: Record<string, number> = {};
 
     beforeAll(async () => {
-      link = await createImpairedLink({ delayMs: DELAY_MS, loss: LOSS, seed: 7 });
+      link = await createImpairedLink({ delayMs: DELAY_MS, loss: 0, seed: 7 });
     });
     afterAll(async () => {
       await res.closeAll();
@@ -74,10 +75,12 @@ describe.skipIf(skip !== undefined)(
         SERVER_PORT: String(server.port),
       });
       await Promise.race([subscribed, result.then(() => Promise.reject(viewer.output()))]);
+      link.setLoss(LOSS);
       await sendFrames(frames, FPS, FRAME_BYTES, (m) => stream.push(m));
       const sender = Object.values(stream.subscriberStats())[0];
       await stream.close();
       const received = await result;
+      link.setLoss(0);
       expect(await exitCode(viewer)).toBe(0);
       return { received, sender };
     }
@@ -124,9 +127,11 @@ describe.skipIf(skip !== undefined)(
       const port = typeof address === "object" && address ? address.port : 0;
       const { viewer, result } = startViewer({ MODE: "socket.io", SERVER_PORT: String(port) });
       const socket = await connected;
+      link.setLoss(LOSS);
       await sendFrames(FRAMES, FPS, FRAME_BYTES, (m) => socket.emit("frame", m));
       socket.emit("end");
       const received = await result;
+      link.setLoss(0);
       expect(await exitCode(viewer)).toBe(0);
       console.log("socket.io:", JSON.stringify(received));
       socketIoP99.push(received.p99);
