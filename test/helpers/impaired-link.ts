@@ -3,6 +3,7 @@
 // has no sch_netem, so impair.py forwards packets between two TUN devices in userspace.
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ip } from "./netns.js";
 
 export interface LinkCounts {
   forwarded: number;
@@ -30,7 +31,6 @@ export interface Impairment {
   seed?: number;
 }
 
-const ip = (...args: string[]) => execFileSync("ip", args, { stdio: "pipe" });
 const RELAY = fileURLToPath(new URL("./impair.py", import.meta.url));
 
 /** Why the impaired link cannot be made here, or undefined when it can. */

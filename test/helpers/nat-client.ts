@@ -3,7 +3,7 @@
 // TURN_CREDENTIAL (extra ICE server of its own), FRAMES. Prints "connected <ms>" or
 // "error <name>: <message>", then "down <json>" and "sent <n>".
 import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
-import { PASSWORD } from "./net.js";
+import { PASSWORD, pattern } from "./net.js";
 
 const FRAMES = Number(process.env.FRAMES ?? 60);
 const env = process.env;
@@ -31,12 +31,6 @@ try {
 }
 console.log(`connected ${(performance.now() - t0).toFixed(0)}`);
 
-function pattern(n: number, size = 50_000): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = (i * 7 + n * 13) & 255;
-  return out;
-}
-
 const received = (async () => {
   const seen: number[] = [];
   const latencies: number[] = [];
@@ -45,7 +39,7 @@ const received = (async () => {
     const { n, sentAt, frame } = m as { n: number; sentAt: number; frame: Uint8Array };
     seen.push(n);
     latencies.push(Date.now() - sentAt);
-    intact &&= Buffer.compare(Buffer.from(frame), Buffer.from(pattern(n))) === 0;
+    intact &&= Buffer.compare(Buffer.from(frame), Buffer.from(pattern(50_000, n))) === 0;
     if (seen.length === FRAMES) break;
   }
   latencies.sort((a, b) => a - b);
@@ -57,7 +51,7 @@ const received = (async () => {
 for (let n = 1; n <= FRAMES; n++) {
   await streams.pushToServer(
     "up",
-    { n, sentAt: Date.now(), frame: pattern(n) },
+    { n, sentAt: Date.now(), frame: pattern(50_000, n) },
     { delivery: "reliable" },
   );
   await new Promise((r) => setTimeout(r, 1000 / 30));

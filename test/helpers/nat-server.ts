@@ -4,7 +4,7 @@
 
 import { staticFiles } from "../../examples/static-files.js";
 import { type EngineName, Server, ServerDescriptor, StreamManager } from "../../src/index.js";
-import { PASSWORD } from "./net.js";
+import { PASSWORD, pattern } from "./net.js";
 
 const FRAMES = Number(process.env.FRAMES ?? 60);
 const server = new Server(
@@ -24,17 +24,11 @@ const streams = new StreamManager();
 streams.registerServerHandlers(server);
 const down = streams.create("down", { delivery: "reliable", bufferSize: FRAMES });
 
-export function pattern(n: number, size = 50_000): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = (i * 7 + n * 13) & 255;
-  return out;
-}
-
 down.onSubscribe(() => {
   let n = 0;
   const timer = setInterval(() => {
     n++;
-    void down.push({ n, sentAt: Date.now(), frame: pattern(n) });
+    void down.push({ n, sentAt: Date.now(), frame: pattern(50_000, n) });
     if (n === FRAMES) clearInterval(timer);
   }, 1000 / 30);
 });
@@ -45,7 +39,7 @@ let intact = true;
 streams.onClientStream("up", (_id, data: { n: number; sentAt: number; frame: Uint8Array }) => {
   up.push(data.n);
   latencies.push(Date.now() - data.sentAt);
-  intact &&= Buffer.compare(Buffer.from(data.frame), Buffer.from(pattern(data.n))) === 0;
+  intact &&= Buffer.compare(Buffer.from(data.frame), Buffer.from(pattern(50_000, data.n))) === 0;
   if (up.length === FRAMES) {
     latencies.sort((a, b) => a - b);
     const inOrder = up.every((n, i) => n === i + 1);

@@ -16,7 +16,7 @@ export interface Namespace {
   close(): void;
 }
 
-const ip = (...args: string[]) => execFileSync("ip", args, { stdio: "pipe" });
+export const ip = (...args: string[]) => execFileSync("ip", args, { stdio: "pipe" });
 
 /** Writes an executable script that runs `executable` inside namespace `ns`; returns its path. */
 export function createWrapper(ns: string, executable: string, dir: string): string {

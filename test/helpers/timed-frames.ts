@@ -1,5 +1,6 @@
 // Numbered, timestamped frames at a fixed rate, and what a receiver makes of them.
 import { setTimeout as delay } from "node:timers/promises";
+import { pattern } from "./net.js";
 
 export interface FrameMessage {
   n: number;
@@ -10,14 +11,8 @@ export interface FrameMessage {
 
 const now = () => performance.timeOrigin + performance.now();
 
-function fill(n: number, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = (i * 7 + n * 13) & 255;
-  return out;
-}
-
 export function frameIsIntact(m: FrameMessage): boolean {
-  const expected = fill(m.n, m.frame.byteLength);
+  const expected = pattern(m.frame.byteLength, m.n);
   return Buffer.compare(Buffer.from(m.frame), Buffer.from(expected)) === 0;
 }
 
@@ -33,7 +28,7 @@ export async function sendFrames(
   for (let n = 1; n <= count; n++) {
     const wait = start + (n - 1) * interval - performance.now();
     if (wait > 0) await delay(wait);
-    await send({ n, sentAt: now(), frame: fill(n, size) });
+    await send({ n, sentAt: now(), frame: pattern(size, n) });
   }
 }
 

@@ -83,3 +83,32 @@ export function opened(channel: RTCDataChannel): Promise<void> {
     }),
   );
 }
+
+export interface ChannelPair extends WeriftPair {
+  aChannel: RTCDataChannel;
+  bChannel: RTCDataChannel;
+}
+
+/** A pair joined by one negotiated channel with a's `options` (b mirrors the ordering), open. */
+export async function channelPair(
+  res: Resources,
+  options: { id: number; ordered?: boolean; maxRetransmits?: number; maxPacketLifeTime?: number },
+  beforeConnect?: (a: RTCPeerConnection) => void,
+): Promise<ChannelPair> {
+  let aChannel!: RTCDataChannel;
+  let bChannel!: RTCDataChannel;
+  const pair = await weriftPair(
+    res,
+    (a, b) => {
+      aChannel = a.createDataChannel("test", { negotiated: true, ...options });
+      bChannel = b.createDataChannel("test", {
+        negotiated: true,
+        id: options.id,
+        ordered: options.ordered ?? true,
+      });
+    },
+    beforeConnect,
+  );
+  await Promise.all([opened(aChannel), opened(bChannel)]);
+  return { ...pair, aChannel, bChannel };
+}

@@ -3,7 +3,12 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RTCDataChannel, UdpTransport } from "werift";
 import { Resources, until } from "../helpers/net.js";
-import { associationOf, filterDataChunks, opened, weriftPair } from "../helpers/werift-pair.js";
+import {
+  associationOf,
+  channelPair,
+  filterDataChunks,
+  weriftPair,
+} from "../helpers/werift-pair.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -36,19 +41,12 @@ describe("werift patch", () => {
   });
 
   it("maxRetransmits 0: a lost chunk is never sent again, its message is dropped", async () => {
-    let aChannel!: RTCDataChannel;
-    let bChannel!: RTCDataChannel;
     const sends = new Map<number, number>();
-    const { a } = await weriftPair(res, (a, b) => {
-      aChannel = a.createDataChannel("rt", {
-        negotiated: true,
-        id: 0,
-        ordered: false,
-        maxRetransmits: 0,
-      });
-      bChannel = b.createDataChannel("rt", { negotiated: true, id: 0, ordered: false });
+    const { a, aChannel, bChannel } = await channelPair(res, {
+      id: 0,
+      ordered: false,
+      maxRetransmits: 0,
     });
-    await Promise.all([opened(aChannel), opened(bChannel)]);
     const got = collect(bChannel);
     // Drop the first transmission of every 7th DATA chunk; count every transmission.
     let dataChunks = 0;
@@ -69,18 +67,11 @@ describe("werift patch", () => {
   });
 
   it("maxPacketLifeTime: a message that cannot arrive in time is abandoned", async () => {
-    let aChannel!: RTCDataChannel;
-    let bChannel!: RTCDataChannel;
-    const { a } = await weriftPair(res, (a, b) => {
-      aChannel = a.createDataChannel("pl", {
-        negotiated: true,
-        id: 0,
-        ordered: false,
-        maxPacketLifeTime: 50,
-      });
-      bChannel = b.createDataChannel("pl", { negotiated: true, id: 0, ordered: false });
+    const { a, aChannel, bChannel } = await channelPair(res, {
+      id: 0,
+      ordered: false,
+      maxPacketLifeTime: 50,
     });
-    await Promise.all([opened(aChannel), opened(bChannel)]);
     const got = collect(bChannel);
     // Message 2's chunk never gets through, however often it is sent.
     let doomed: number | undefined;
@@ -100,22 +91,12 @@ describe("werift patch", () => {
     ["across the 2^32 wrap", 4_294_967_290],
   ] as const) {
     it(`the cumulative TSN advances ${where}`, async () => {
-      let aChannel!: RTCDataChannel;
-      let bChannel!: RTCDataChannel;
-      const { a } = await weriftPair(
-        res,
-        (a, b) => {
-          aChannel = a.createDataChannel("r", { negotiated: true, id: 1 });
-          bChannel = b.createDataChannel("r", { negotiated: true, id: 1 });
-        },
-        (a) => {
-          const sctp = associationOf(a) as unknown as Record<string, number>;
-          sctp.localTsn = initialTsn;
-          sctp.lastSackedTsn = initialTsn - 1;
-          sctp.advancedPeerAckTsn = initialTsn - 1;
-        },
-      );
-      await Promise.all([opened(aChannel), opened(bChannel)]);
+      const { a, aChannel, bChannel } = await channelPair(res, { id: 1 }, (a) => {
+        const sctp = associationOf(a) as unknown as Record<string, number>;
+        sctp.localTsn = initialTsn;
+        sctp.lastSackedTsn = initialTsn - 1;
+        sctp.advancedPeerAckTsn = initialTsn - 1;
+      });
       const got = collect(bChannel);
       // The chunk just before the boundary arrives after the ones past it.
       const late = (initialTsn + 9) % 2 ** 32;
