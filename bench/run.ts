@@ -2,8 +2,10 @@
 // repeats, and reports medians. Writes bench/results/latest.json and prints a table.
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { createImpairedLink, impairedLinkUnavailable } from "../test/helpers/impaired-link.js";
 import { connectTimes } from "./connect.js";
 import { conduitLatency, rawNdcLatency, socketIoLatency } from "./latency.js";
+import { DELAY_MS, type LossResult, lossLatency } from "./loss.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
 
 interface Row {
@@ -49,6 +51,36 @@ for (const [name, size] of [["latency-50KB", 50_000]] as const) {
       `${name} ${system}: p50 ${round(median(p50s))} ms, p99 ${round(median(p99s))} ms`,
     );
   }
+}
+
+const lossUnavailable = impairedLinkUnavailable();
+if (lossUnavailable) {
+  console.error(`loss-latency-50KB skipped: impaired link ${lossUnavailable}`);
+} else {
+  const link = await createImpairedLink({ delayMs: DELAY_MS, loss: 0 });
+  const name = "loss-latency-50KB";
+  for (const system of ["node-datachannel", "werift", "socket.io"] as const) {
+    const label = system === "socket.io" ? system : `conduit:${system}`;
+    const results: LossResult[] = [];
+    for (let r = 0; r < repeats; r++) results.push(await lossLatency(link, system, frames));
+    for (const [metric, unit, pick] of [
+      ["p50_ms", "ms", (x: LossResult) => x.p50],
+      ["p99_ms", "ms", (x: LossResult) => x.p99],
+      ["lost_pct", "%", (x: LossResult) => x.lostPct],
+    ] as const) {
+      // A run where no frame arrived has no latency: the median is over the runs that have one.
+      const values = results.map(pick).filter(Number.isFinite);
+      if (values.length === 0) continue;
+      rows.push({ case: name, system: label, metric, value: round(median(values)), unit });
+    }
+    console.error(
+      `${name} ${label}: ${rows
+        .filter((r) => r.case === name && r.system === label)
+        .map((r) => `${r.metric} ${r.value} ${r.unit}`)
+        .join(", ")}`,
+    );
+  }
+  await link.close();
 }
 
 const throughputSystems: [string, (size: number, n: number) => Promise<number>][] = [

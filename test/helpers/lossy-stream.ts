@@ -1,0 +1,108 @@
+// 30 fps × 50 KB frames from this process to a viewer (lossy-viewer.ts) at the far end of an
+// impaired link, through conduit or plain Socket.IO. The link's loss is switched on once the
+// viewer has connected and subscribed, and off after: streaming under loss is measured, not
+// connecting. Used by test/loss and by the bench's loss-latency case.
+import { createServer } from "node:http";
+import { type Socket, Server as SocketIoServer } from "socket.io";
+import type { Delivery, EngineName, SubscriberStats } from "../../src/index.js";
+import type { ImpairedLink } from "./impaired-link.js";
+import { type Resources, startServer } from "./net.js";
+import { exitCode, lineMatching, runTs } from "./process.js";
+import { type ReceiveSummary, sendFrames } from "./timed-frames.js";
+
+export const FPS = 30;
+export const FRAME_BYTES = 50_000;
+
+export type ViewerResult = ReceiveSummary & { intact: boolean; lost?: number };
+
+export interface LossyRun {
+  received: ViewerResult;
+  /** The server's view of the one subscriber (conduit only). */
+  sender?: SubscriberStats;
+  viewerExitCode: number | null;
+}
+
+function startViewer(res: Resources, link: ImpairedLink, env: Record<string, string>) {
+  const viewer = runTs(
+    res,
+    "test/helpers/lossy-viewer.ts",
+    { SERVER_HOST: link.hostAddress, ...env },
+    [],
+    link.ns,
+  );
+  const result = lineMatching(viewer, /^result (.*)$/).then(
+    ([, json]) => JSON.parse(json as string) as ViewerResult,
+  );
+  result.catch(() => undefined);
+  /** Resolves with `ready`, or fails with the viewer's output if it ends first. */
+  const unlessViewerEnds = <T>(ready: Promise<T>) =>
+    Promise.race([ready, result.then(() => Promise.reject(new Error(viewer.output())))]);
+  return { viewer, result, unlessViewerEnds };
+}
+
+async function underLoss(link: ImpairedLink, loss: number, send: () => Promise<void>) {
+  link.setLoss(loss);
+  try {
+    await send();
+  } finally {
+    link.setLoss(0);
+  }
+}
+
+export async function streamConduit(
+  res: Resources,
+  link: ImpairedLink,
+  engine: EngineName,
+  delivery: Delivery,
+  frames: number,
+  loss: number,
+): Promise<LossyRun> {
+  const { server, streams } = await startServer(res, engine, {
+    host: link.hostAddress,
+    iceBindAddress: link.hostAddress,
+  });
+  // A buffer for every frame: the link is slower than the frames come, and a reliable
+  // subscriber's queue that overflows drops its oldest.
+  const stream = streams.create("frames", { delivery, bufferSize: frames });
+  const subscribed = new Promise<void>((resolve) => stream.onSubscribe(() => resolve()));
+  const { viewer, result, unlessViewerEnds } = startViewer(res, link, {
+    MODE: "conduit",
+    ENGINE: engine,
+    SERVER_PORT: String(server.port),
+  });
+  await unlessViewerEnds(subscribed);
+  let sender: SubscriberStats | undefined;
+  await underLoss(link, loss, async () => {
+    await sendFrames(frames, FPS, FRAME_BYTES, (m) => stream.push(m));
+    sender = Object.values(stream.subscriberStats())[0];
+    await stream.close();
+    await result;
+  });
+  return { received: await result, sender, viewerExitCode: await exitCode(viewer) };
+}
+
+export async function streamSocketIo(
+  res: Resources,
+  link: ImpairedLink,
+  frames: number,
+  loss: number,
+): Promise<LossyRun> {
+  const http = createServer();
+  const io = new SocketIoServer(http, { maxHttpBufferSize: 1e8 });
+  res.add(() => new Promise<void>((resolve) => io.close(() => http.close(() => resolve()))));
+  await new Promise<void>((resolve) => http.listen(0, link.hostAddress, resolve));
+  const connected = new Promise<Socket>((resolve) => io.on("connection", resolve));
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const { viewer, result, unlessViewerEnds } = startViewer(res, link, {
+    MODE: "socket.io",
+    SERVER_PORT: String(port),
+  });
+  const socket = await unlessViewerEnds(connected);
+  await underLoss(link, loss, async () => {
+    await sendFrames(frames, FPS, FRAME_BYTES, (m) => socket.emit("frame", m));
+    socket.emit("end");
+    await result;
+  });
+  return { received: await result, viewerExitCode: await exitCode(viewer) };
+}
