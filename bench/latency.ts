@@ -7,6 +7,8 @@ import type { AddressInfo } from "node:net";
 import { Server as IoServer } from "socket.io";
 import { io as ioClient } from "socket.io-client";
 import type { EngineName } from "../src/index.js";
+import { Resources } from "../test/helpers/net.js";
+import { channelPair } from "../test/helpers/werift-pair.js";
 import { connectConduitClient, startConduitServer } from "./conduit.js";
 import { ndcPair } from "./ndc-pair.js";
 
@@ -42,6 +44,43 @@ export async function conduitLatency(
   return latencies;
 }
 
+/** Raw frames are cut by hand into messages the engines accept (conduit cuts at 64 KiB too). */
+const RAW_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * Sends `frames` frames of `size` bytes at 30 fps through `send`, each cut into messages that
+ * start with the send time and end with a last-part flag; `onMessage` feeds what arrives.
+ * Returns the latency of each frame whose last part arrived.
+ */
+async function rawLatency(
+  size: number,
+  frames: number,
+  send: (message: Buffer) => void,
+  onMessage: (receive: (message: Buffer) => void) => void,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  const done = new Promise<void>((resolve) => {
+    onMessage((message) => {
+      if (message.readUInt8(8) !== 1) return;
+      latencies.push(performance.now() - message.readDoubleBE(0));
+      if (latencies.length === frames) resolve();
+    });
+  });
+  const parts = Math.ceil(size / RAW_MESSAGE_BYTES);
+  const part = Buffer.alloc(Math.min(size, RAW_MESSAGE_BYTES));
+  for (let i = 0; i < frames; i++) {
+    const sentAt = performance.now();
+    for (let p = 0; p < parts; p++) {
+      part.writeDoubleBE(sentAt, 0);
+      part.writeUInt8(p === parts - 1 ? 1 : 0, 8);
+      send(part);
+    }
+    await tick();
+  }
+  await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+  return latencies;
+}
+
 /** A bare node-datachannel unordered channel: what conduit is built on, with no conduit. */
 export async function rawNdcLatency(size: number, frames: number): Promise<number[]> {
   const { a, b, close } = await ndcPair({
@@ -50,22 +89,36 @@ export async function rawNdcLatency(size: number, frames: number): Promise<numbe
     unordered: true,
     maxRetransmits: 0,
   });
-  const latencies: number[] = [];
-  const done = new Promise<void>((resolve) => {
-    b.onMessage((msg) => {
-      latencies.push(performance.now() - (msg as Buffer).readDoubleBE(0));
-      if (latencies.length === frames) resolve();
-    });
-  });
-  const frame = Buffer.alloc(size);
-  for (let i = 0; i < frames; i++) {
-    frame.writeDoubleBE(performance.now(), 0);
-    a.sendMessageBinary(frame);
-    await tick();
+  try {
+    return await rawLatency(
+      size,
+      frames,
+      (m) => a.sendMessageBinary(m),
+      (receive) => b.onMessage((m) => receive(m as Buffer)),
+    );
+  } finally {
+    close();
   }
-  await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
-  close();
-  return latencies;
+}
+
+/** A bare werift unordered channel, the same way. */
+export async function rawWeriftLatency(size: number, frames: number): Promise<number[]> {
+  const res = new Resources();
+  try {
+    const { aChannel, bChannel } = await channelPair(res, {
+      id: 0,
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    return await rawLatency(
+      size,
+      frames,
+      (m) => aChannel.send(Buffer.from(m)),
+      (receive) => bChannel.onMessage.subscribe((m) => receive(m as Buffer)),
+    );
+  } finally {
+    await res.closeAll();
+  }
 }
 
 /** Socket.IO over WebSocket: what users reach for instead. */

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { createImpairedLink, impairedLinkUnavailable } from "../test/helpers/impaired-link.js";
 import { connectTimes } from "./connect.js";
-import { conduitLatency, rawNdcLatency, socketIoLatency } from "./latency.js";
+import { conduitLatency, rawNdcLatency, rawWeriftLatency, socketIoLatency } from "./latency.js";
 import { DELAY_MS, type LossResult, lossLatency } from "./loss.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
 
@@ -32,11 +32,15 @@ const systems: [string, (size: number, n: number) => Promise<number[]>][] = [
   ["conduit:node-datachannel", (s, n) => conduitLatency("node-datachannel", s, n)],
   ["conduit:werift", (s, n) => conduitLatency("werift", s, n)],
   ["raw:node-datachannel", rawNdcLatency],
+  ["raw:werift", rawWeriftLatency],
   ["socket.io", socketIoLatency],
 ];
 
 const rows: Row[] = [];
-for (const [name, size] of [["latency-50KB", 50_000]] as const) {
+for (const [name, size] of [
+  ["latency-50KB", 50_000],
+  ["latency-500KB", 500_000],
+] as const) {
   for (const [system, run] of systems) {
     const p50s: number[] = [];
     const p99s: number[] = [];

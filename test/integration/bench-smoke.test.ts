@@ -24,12 +24,20 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", asy
     "conduit:node-datachannel",
     "conduit:werift",
     "raw:node-datachannel",
+    "raw:werift",
     "socket.io",
   ]);
   // The loss case needs root (a namespace and TUN devices); without it, it is skipped.
   const lossCase = impairedLinkUnavailable() === undefined ? ["loss-latency-50KB"] : [];
   expect([...new Set(result.rows.map((r) => r.case))].sort()).toEqual(
-    ["connect", "latency-50KB", ...lossCase, "throughput-16KiB", "throughput-256KiB"].sort(),
+    [
+      "connect",
+      "latency-500KB",
+      "latency-50KB",
+      ...lossCase,
+      "throughput-16KiB",
+      "throughput-256KiB",
+    ].sort(),
   );
   const units: Record<string, string> = {
     p50_ms: "ms",
