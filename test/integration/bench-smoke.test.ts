@@ -10,7 +10,10 @@ import { exitCode, runTs } from "../helpers/process.js";
 const res = new Resources();
 afterEach(() => res.closeAll());
 
-it("npm run bench -- --quick runs every system and writes well-formed rows", async () => {
+// --quick takes about 30 s alone; the full suite runs beside it.
+it("npm run bench -- --quick runs every system and writes well-formed rows", {
+  timeout: 180_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), "conduit-bench-"));
   res.add(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, "latest.json");
