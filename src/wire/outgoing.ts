@@ -8,6 +8,8 @@ import { HEADER_BYTES, MAX_CHUNKS, writeHeader } from "./frame.js";
  */
 export class OutgoingMessage {
   readonly body: Uint8Array;
+  /** The body with HEADER_BYTES free in front of it. */
+  private readonly roomy: Uint8Array;
   /** When it was made (performance.now()): how long it has waited to be sent. */
   readonly createdAt = performance.now();
   private readonly framesBySize = new Map<number, Uint8Array[]>();
@@ -18,10 +20,15 @@ export class OutgoingMessage {
     value: unknown,
     maxMessageBytes: number,
   ) {
-    this.body = encodeBody(value);
+    this.roomy = encodeBody(value, HEADER_BYTES);
+    this.body = this.roomy.subarray(HEADER_BYTES);
     if (this.body.byteLength > maxMessageBytes) {
       throw new MessageTooLargeError(this.body.byteLength, maxMessageBytes);
     }
+  }
+
+  private get header() {
+    return { streamId: this.streamId, seq: this.seq };
   }
 
   get byteLength(): number {
@@ -43,6 +50,16 @@ export class OutgoingMessage {
     const total = this.body.byteLength;
     const count = Math.max(1, Math.ceil(total / chunkBytes));
     if (count > MAX_CHUNKS) throw new MessageTooLargeError(total, MAX_CHUNKS * chunkBytes);
+    if (count === 1) {
+      // The header goes in the room left in front of the body: no copy.
+      writeHeader(this.roomy, 0, {
+        ...this.header,
+        chunkIndex: 0,
+        chunkCount: 1,
+        totalBytes: total,
+      });
+      return [this.roomy];
+    }
     const buffer = new Uint8Array(total + count * HEADER_BYTES);
     const frames: Uint8Array[] = [];
     let offset = 0;
@@ -50,8 +67,7 @@ export class OutgoingMessage {
       const start = index * chunkBytes;
       const end = Math.min(total, start + chunkBytes);
       writeHeader(buffer, offset, {
-        streamId: this.streamId,
-        seq: this.seq,
+        ...this.header,
         chunkIndex: index,
         chunkCount: count,
         totalBytes: total,

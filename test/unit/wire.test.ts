@@ -73,6 +73,20 @@ describe("frames", () => {
     expect(r.heldBytes).toBe(0);
   });
 
+  it("sends a one-frame message from its encoding buffer, header in front, without a copy", () => {
+    const value = { frame: bytes(50_000) };
+    const message = new OutgoingMessage(3, 9, value, 16 * 1024 * 1024);
+    const [frame, ...rest] = message.frames(MAX_FRAME);
+    expect(rest).toHaveLength(0);
+    expect(frame?.buffer).toBe(message.body.buffer);
+    expect(frame?.byteOffset).toBe(message.body.byteOffset - HEADER_BYTES);
+    const done = new Reassembler(limits()).push(frame as Uint8Array);
+    expect(done?.streamId).toBe(3);
+    expect(done?.seq).toBe(9);
+    const decoded = decodeBody(done?.body as Uint8Array) as { frame: Uint8Array };
+    expect(Buffer.compare(Buffer.from(decoded.frame), Buffer.from(value.frame))).toBe(0);
+  });
+
   it("refuses a message over maxMessageBytes at push time", () => {
     expect(() => new OutgoingMessage(1, 1, bytes(2000), 1000)).toThrow(MessageTooLargeError);
   });
