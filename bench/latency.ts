@@ -1,6 +1,7 @@
 // One-way latency of 30 fps frames, sender and receiver in this process on loopback.
-// Each system sends `frames` messages of `size` bytes at 30 fps; the receiver records
-// now - sentAt (performance.now(), same clock). Returns the latencies in ms.
+// Each system sends `frames` messages of `size` bytes at 30 fps, server to client ("down") or
+// client to server ("up"); the receiver records now - sentAt (performance.now(), same clock).
+// Returns the latencies in ms.
 
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,29 +14,44 @@ import { connectConduitClient, startConduitServer } from "./conduit.js";
 import { ndcPair } from "./ndc-pair.js";
 
 const FPS = 30;
+
+/** down: server → client (a stream); up: client → server (a client stream). */
+export type Direction = "down" | "up";
 const tick = () => new Promise((r) => setTimeout(r, 1000 / FPS));
 
 export async function conduitLatency(
   engine: EngineName,
   size: number,
   frames: number,
+  direction: Direction,
 ): Promise<number[]> {
   const { server, streams } = await startConduitServer(engine);
-  const stream = streams.create("frames", { bufferSize: 10 });
   const { client, streams: clientStreams } = await connectConduitClient(server, engine);
   const latencies: number[] = [];
-  const subscribed = new Promise<void>((r) => stream.onSubscribe(() => r()));
-  const done = (async () => {
-    for await (const m of clientStreams.subscribe("frames")) {
-      const { sentAt, last } = m as { sentAt: number; last: boolean };
-      latencies.push(performance.now() - sentAt);
-      if (last) break;
-    }
-  })();
-  await subscribed;
+  let allArrived: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    allArrived = resolve;
+  });
+  const receive = (m: unknown) => {
+    latencies.push(performance.now() - (m as { sentAt: number }).sentAt);
+    if (latencies.length === frames) allArrived();
+  };
+  let push: (m: unknown) => Promise<unknown>;
+  if (direction === "down") {
+    const stream = streams.create("frames", { bufferSize: 10 });
+    const subscribed = new Promise<void>((r) => stream.onSubscribe(() => r()));
+    void (async () => {
+      for await (const m of clientStreams.subscribe("frames")) receive(m);
+    })();
+    await subscribed;
+    push = (m) => stream.push(m);
+  } else {
+    streams.onClientStream("frames", (_id, m) => receive(m));
+    push = (m) => clientStreams.pushToServer("frames", m, { bufferSize: 10 });
+  }
   const frame = new Uint8Array(size);
   for (let i = 0; i < frames; i++) {
-    await stream.push({ sentAt: performance.now(), last: i === frames - 1, frame });
+    await push({ sentAt: performance.now(), frame });
     await tick();
   }
   await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
@@ -82,13 +98,14 @@ async function rawLatency(
 }
 
 /** A bare node-datachannel unordered channel: what conduit is built on, with no conduit. */
-export async function rawNdcLatency(size: number, frames: number): Promise<number[]> {
-  const { a, b, close } = await ndcPair({
-    negotiated: true,
-    id: 0,
-    unordered: true,
-    maxRetransmits: 0,
-  });
+export async function rawNdcLatency(
+  size: number,
+  frames: number,
+  direction: Direction,
+): Promise<number[]> {
+  const pair = await ndcPair({ negotiated: true, id: 0, unordered: true, maxRetransmits: 0 });
+  // The offerer plays the server.
+  const [a, b] = direction === "down" ? [pair.a, pair.b] : [pair.b, pair.a];
   try {
     return await rawLatency(
       size,
@@ -97,19 +114,21 @@ export async function rawNdcLatency(size: number, frames: number): Promise<numbe
       (receive) => b.onMessage((m) => receive(m as Buffer)),
     );
   } finally {
-    close();
+    pair.close();
   }
 }
 
 /** A bare werift unordered channel, the same way. */
-export async function rawWeriftLatency(size: number, frames: number): Promise<number[]> {
+export async function rawWeriftLatency(
+  size: number,
+  frames: number,
+  direction: Direction,
+): Promise<number[]> {
   const res = new Resources();
   try {
-    const { aChannel, bChannel } = await channelPair(res, {
-      id: 0,
-      ordered: false,
-      maxRetransmits: 0,
-    });
+    const pair = await channelPair(res, { id: 0, ordered: false, maxRetransmits: 0 });
+    const [aChannel, bChannel] =
+      direction === "down" ? [pair.aChannel, pair.bChannel] : [pair.bChannel, pair.aChannel];
     return await rawLatency(
       size,
       frames,
@@ -122,7 +141,11 @@ export async function rawWeriftLatency(size: number, frames: number): Promise<nu
 }
 
 /** Socket.IO over WebSocket: what users reach for instead. */
-export async function socketIoLatency(size: number, frames: number): Promise<number[]> {
+export async function socketIoLatency(
+  size: number,
+  frames: number,
+  direction: Direction,
+): Promise<number[]> {
   const http = createServer();
   const io = new IoServer(http, { maxHttpBufferSize: 1e8 });
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
@@ -134,15 +157,16 @@ export async function socketIoLatency(size: number, frames: number): Promise<num
     forceNew: true,
   });
   const serverSocket = await connected;
+  const [sender, receiver] = direction === "down" ? [serverSocket, client] : [client, serverSocket];
   const done = new Promise<void>((resolve) => {
-    client.on("frame", (m: { sentAt: number }) => {
+    receiver.on("frame", (m: { sentAt: number }) => {
       latencies.push(performance.now() - m.sentAt);
       if (latencies.length === frames) resolve();
     });
   });
   const frame = new Uint8Array(size);
   for (let i = 0; i < frames; i++) {
-    serverSocket.emit("frame", { sentAt: performance.now(), frame });
+    sender.emit("frame", { sentAt: performance.now(), frame });
     await tick();
   }
   await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);

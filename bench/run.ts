@@ -4,7 +4,14 @@ import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { createImpairedLink, impairedLinkUnavailable } from "../test/helpers/impaired-link.js";
 import { connectTimes } from "./connect.js";
-import { conduitLatency, rawNdcLatency, rawWeriftLatency, socketIoLatency } from "./latency.js";
+import { maxSubscribers } from "./fanout.js";
+import {
+  conduitLatency,
+  type Direction,
+  rawNdcLatency,
+  rawWeriftLatency,
+  socketIoLatency,
+} from "./latency.js";
 import { DELAY_MS, type LossResult, lossLatency } from "./loss.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
 
@@ -14,6 +21,8 @@ interface Row {
   metric: string;
   value: number;
   unit: string;
+  /** Latency cases: server → client ("down") or client → server ("up"). */
+  direction?: Direction;
 }
 
 const quick = process.argv.includes("--quick");
@@ -28,9 +37,9 @@ const quantile = (xs: number[], q: number) => {
 const median = (xs: number[]) => quantile(xs, 0.5);
 const round = (x: number) => Math.round(x * 100) / 100;
 
-const systems: [string, (size: number, n: number) => Promise<number[]>][] = [
-  ["conduit:node-datachannel", (s, n) => conduitLatency("node-datachannel", s, n)],
-  ["conduit:werift", (s, n) => conduitLatency("werift", s, n)],
+const systems: [string, (size: number, n: number, d: Direction) => Promise<number[]>][] = [
+  ["conduit:node-datachannel", (s, n, d) => conduitLatency("node-datachannel", s, n, d)],
+  ["conduit:werift", (s, n, d) => conduitLatency("werift", s, n, d)],
   ["raw:node-datachannel", rawNdcLatency],
   ["raw:werift", rawWeriftLatency],
   ["socket.io", socketIoLatency],
@@ -41,19 +50,32 @@ for (const [name, size] of [
   ["latency-50KB", 50_000],
   ["latency-500KB", 500_000],
 ] as const) {
-  for (const [system, run] of systems) {
-    const p50s: number[] = [];
-    const p99s: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const lat = await run(size, frames);
-      p50s.push(quantile(lat, 0.5));
-      p99s.push(quantile(lat, 0.99));
+  for (const direction of ["down", "up"] as const) {
+    for (const [system, run] of systems) {
+      const p50s: number[] = [];
+      const p99s: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const lat = await run(size, frames, direction);
+        p50s.push(quantile(lat, 0.5));
+        p99s.push(quantile(lat, 0.99));
+      }
+      for (const [metric, values] of [
+        ["p50_ms", p50s],
+        ["p99_ms", p99s],
+      ] as const) {
+        rows.push({
+          case: name,
+          system,
+          metric,
+          value: round(median(values)),
+          unit: "ms",
+          direction,
+        });
+      }
+      console.error(
+        `${name} ${direction} ${system}: p50 ${round(median(p50s))} ms, p99 ${round(median(p99s))} ms`,
+      );
     }
-    rows.push({ case: name, system, metric: "p50_ms", value: round(median(p50s)), unit: "ms" });
-    rows.push({ case: name, system, metric: "p99_ms", value: round(median(p99s)), unit: "ms" });
-    console.error(
-      `${name} ${system}: p50 ${round(median(p50s))} ms, p99 ${round(median(p99s))} ms`,
-    );
   }
 }
 
@@ -114,6 +136,31 @@ for (const [name, size, megabytes] of [
   }
 }
 
+// The server and its viewers share this machine's 2 cores: the viewers' work counts against it.
+const fanoutSteps = quick ? [2, 4] : [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140];
+for (const [kind, system] of [
+  ["conduit", "conduit:node-datachannel"],
+  ["raw", "raw:node-datachannel"],
+] as const) {
+  const best = await maxSubscribers(kind, fanoutSteps, quick ? 30 : 90, (viewers, r) =>
+    console.error(
+      `fanout-50KB ${system} ${viewers} viewers: p50 ${round(r.p50)} ms, p99 ${round(r.p99)} ms, ` +
+        `dropped ${round(r.dropPct)} %, server cpu ${round(r.cpuPct)} %, rss ${round(r.rssMb)} MB`,
+    ),
+  );
+  const at = (metric: string, value: number, unit: string) =>
+    rows.push({ case: "fanout-50KB", system, metric, value: round(value), unit });
+  at("max_subscribers", best?.viewers ?? 0, "subscribers");
+  if (best) {
+    const { run, viewers } = best;
+    at("p99_ms", run.p99, "ms");
+    at("cpu_pct", run.cpuPct, "%");
+    at("rss_mb", run.rssMb, "MB");
+    at("cpu_pct_per_subscriber", run.cpuPct / viewers, "%");
+    at("rss_mb_per_subscriber", (run.rssMb - run.rssMbIdle) / viewers, "MB");
+  }
+}
+
 for (const engine of ["node-datachannel", "werift"] as const) {
   const times = await connectTimes(engine, quick ? 3 : 20);
   const system = `conduit:${engine}`;
@@ -140,7 +187,9 @@ writeFileSync(
   `${JSON.stringify({ machine, quick, repeats, frames, rows }, null, 2)}\n`,
 );
 console.log("| case | system | metric | value |\n|---|---|---|---|");
-for (const r of rows)
-  console.log(`| ${r.case} | ${r.system} | ${r.metric} | ${r.value} ${r.unit} |`);
+for (const r of rows) {
+  const name = r.direction ? `${r.case} ${r.direction}` : r.case;
+  console.log(`| ${name} | ${r.system} | ${r.metric} | ${r.value} ${r.unit} |`);
+}
 console.log(`\n${machine}${quick ? " (--quick)" : ""}`);
 process.exit(0);

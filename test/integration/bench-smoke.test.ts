@@ -10,7 +10,7 @@ import { exitCode, runTs } from "../helpers/process.js";
 const res = new Resources();
 afterEach(() => res.closeAll());
 
-// --quick takes about 30 s alone; the full suite runs beside it.
+// --quick takes about 50 s alone; the full suite runs beside it.
 it("npm run bench -- --quick runs every system and writes well-formed rows", {
   timeout: 180_000,
 }, async () => {
@@ -20,7 +20,14 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
   const run = runTs(res, "bench/run.ts", {}, ["--quick", `--out=${out}`]);
   expect(await exitCode(run), run.output()).toBe(0);
   const result = JSON.parse(readFileSync(out, "utf8")) as {
-    rows: { case: string; system: string; metric: string; value: number; unit: string }[];
+    rows: {
+      case: string;
+      system: string;
+      metric: string;
+      value: number;
+      unit: string;
+      direction?: string;
+    }[];
   };
   const systems = new Set(result.rows.map((r) => r.system));
   expect([...systems].sort()).toEqual([
@@ -35,6 +42,7 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
   expect([...new Set(result.rows.map((r) => r.case))].sort()).toEqual(
     [
       "connect",
+      "fanout-50KB",
       "latency-500KB",
       "latency-50KB",
       ...lossCase,
@@ -47,6 +55,11 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
     p99_ms: "ms",
     mb_per_s: "MB/s",
     lost_pct: "%",
+    max_subscribers: "subscribers",
+    cpu_pct: "%",
+    rss_mb: "MB",
+    cpu_pct_per_subscriber: "%",
+    rss_mb_per_subscriber: "MB",
   };
   for (const row of result.rows) {
     expect(Object.keys(units)).toContain(row.metric);
@@ -55,5 +68,14 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
     expect(
       Number.isFinite(row.value) && (row.metric === "lost_pct" ? row.value >= 0 : row.value > 0),
     ).toBe(true);
+    // Latency is measured both ways; other cases have no direction.
+    expect(row.direction).toEqual(row.case.startsWith("latency-") ? expect.any(String) : undefined);
   }
+  for (const direction of ["down", "up"]) {
+    expect(result.rows.filter((r) => r.direction === direction)).toHaveLength(2 * 5 * 2);
+  }
+  // Fan-out is measured for conduit and for node-datachannel fanned out by hand.
+  expect(new Set(result.rows.filter((r) => r.case === "fanout-50KB").map((r) => r.system))).toEqual(
+    new Set(["conduit:node-datachannel", "raw:node-datachannel"]),
+  );
 });

@@ -1,0 +1,172 @@
+// One fan-out run in a fresh process, so its CPU and RSS are its own: 30 fps × 50 KB frames to
+// N viewers in separate processes (fanout-viewers.ts), through conduit (a realtime stream) or
+// bare node-datachannel channels fanned out by hand. Prints "result <json>" (FanoutResult).
+// argv: conduit|raw N FRAMES
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import ndc from "node-datachannel";
+import { REALTIME_HIGH_WATER_BYTES } from "../src/defaults.js";
+import { startConduitServer } from "./conduit.js";
+import {
+  FANOUT_CHANNEL,
+  RemoteCandidates,
+  type ToServer,
+  type ToViewers,
+  wallClock,
+} from "./fanout-protocol.js";
+
+export interface FanoutResult {
+  p50: number;
+  p99: number;
+  /** Frames that did not reach a viewer, in percent of frames × viewers. */
+  dropPct: number;
+  /** Server process CPU while streaming; 100 = one core. */
+  cpuPct: number;
+  rssMb: number;
+  /** RSS before any viewer connected. */
+  rssMbIdle: number;
+}
+
+const FRAME_BYTES = 50_000;
+const FPS = 30;
+/** How long frames still in flight after the last one was sent may take to arrive. */
+const SETTLE_MS = 200;
+const VIEWER_PROCESSES = 4;
+
+const [system, nArg, framesArg] = process.argv.slice(2);
+const n = Number(nArg);
+const frames = Number(framesArg);
+const rssMbIdle = process.memoryUsage.rss() / 2 ** 20;
+
+const viewerFile = fileURLToPath(new URL("./fanout-viewers.ts", import.meta.url));
+const workers = Array.from({ length: Math.min(VIEWER_PROCESSES, n) }, () =>
+  fork(viewerFile, [], { execArgv: ["--import", "tsx"] }),
+);
+const tell = (worker: ChildProcess, message: ToViewers) => worker.send(message);
+// A viewer process that fails (a client that cannot connect) ends the run, with its error.
+for (const worker of workers) {
+  worker.once("exit", (code) => {
+    if (code !== 0) throw new Error(`a viewer process exited with ${code}`);
+  });
+}
+const next = (worker: ChildProcess, kind: ToServer["kind"]) =>
+  new Promise<ToServer>((resolve) => {
+    const on = (m: ToServer) => {
+      if (m.kind !== kind) return;
+      worker.off("message", on);
+      resolve(m);
+    };
+    worker.on("message", on);
+  });
+
+let sendFrame: () => void;
+let close: () => Promise<void>;
+
+if (system === "conduit") {
+  const { server, streams } = await startConduitServer("node-datachannel");
+  const stream = streams.create("frames", { delivery: "realtime", bufferSize: 4 });
+  let subscribers = 0;
+  const allSubscribed = new Promise<void>((resolve) =>
+    stream.onSubscribe(() => {
+      if (++subscribers === n) resolve();
+    }),
+  );
+  await Promise.all(
+    workers.map((worker, w) => {
+      const connected = next(worker, "connected");
+      const count = Math.floor(n / workers.length) + (w < n % workers.length ? 1 : 0);
+      tell(worker, { kind: "conduit", port: server.port, count });
+      return connected;
+    }),
+  );
+  await allSubscribed;
+  const frame = new Uint8Array(FRAME_BYTES);
+  sendFrame = () => void stream.push({ sentAt: wallClock(), frame });
+  close = () => server.stop();
+} else {
+  const peers: ndc.PeerConnection[] = [];
+  const channels: ndc.DataChannel[] = [];
+  const opened: Promise<void>[] = [];
+  const candidates = new RemoteCandidates();
+  for (const worker of workers) {
+    worker.on("message", (m: ToServer) => {
+      const pc = peers[m.kind === "answer" || m.kind === "candidate" ? m.id : -1];
+      if (m.kind === "answer" && pc) {
+        pc.setRemoteDescription(m.sdp, "answer");
+        candidates.ready(m.id, pc);
+      }
+      if (m.kind === "candidate") candidates.add(m.id, m.candidate, m.mid);
+    });
+  }
+  for (let id = 0; id < n; id++) {
+    const worker = workers[id % workers.length] as ChildProcess;
+    const pc = new ndc.PeerConnection(`fan-${id}`, {
+      iceServers: [],
+      bindAddress: "127.0.0.1",
+      disableAutoNegotiation: true,
+    });
+    const channel = pc.createDataChannel("frames", FANOUT_CHANNEL);
+    opened.push(
+      new Promise((resolve, reject) => {
+        channel.onOpen(() => resolve());
+        pc.onStateChange((state) => state === "failed" && reject(new Error(`peer ${id} failed`)));
+      }),
+    );
+    pc.onLocalDescription((sdp) => tell(worker, { kind: "offer", id, sdp }));
+    pc.onLocalCandidate((candidate, mid) =>
+      tell(worker, { kind: "candidate", id, candidate, mid }),
+    );
+    peers.push(pc);
+    channels.push(channel);
+    pc.setLocalDescription("offer");
+  }
+  await Promise.all(opened);
+  sendFrame = () => {
+    // One buffer per frame for all viewers, as conduit encodes once; a viewer whose channel
+    // is backed up past conduit's realtime mark misses the frame, as in conduit.
+    const frame = Buffer.allocUnsafe(FRAME_BYTES);
+    frame.writeDoubleBE(wallClock(), 0);
+    for (const channel of channels) {
+      if (channel.bufferedAmount() < REALTIME_HIGH_WATER_BYTES) channel.sendMessageBinary(frame);
+    }
+  };
+  close = async () => {
+    for (const pc of peers) pc.close();
+  };
+}
+
+const cpuBefore = process.cpuUsage();
+const start = performance.now();
+for (let i = 0; i < frames; i++) {
+  sendFrame();
+  const due = start + ((i + 1) * 1000) / FPS;
+  await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+}
+const cpu = process.cpuUsage(cpuBefore);
+const cpuPct = (100 * (cpu.user + cpu.system)) / 1000 / (performance.now() - start);
+const rssMb = process.memoryUsage.rss() / 2 ** 20;
+await new Promise((r) => setTimeout(r, SETTLE_MS));
+
+const results = await Promise.all(
+  workers.map((worker) => {
+    const result = next(worker, "result");
+    tell(worker, { kind: "finish" });
+    return result;
+  }),
+);
+await close();
+const latencies = results
+  .flatMap((r) => (r.kind === "result" ? r.latencies : []))
+  .sort((a, b) => a - b);
+const at = (q: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+const result: FanoutResult = {
+  p50: at(0.5) ?? Number.NaN,
+  p99: at(0.99) ?? Number.NaN,
+  dropPct: 100 * (1 - latencies.length / (n * frames)),
+  cpuPct,
+  rssMb,
+  rssMbIdle,
+};
+console.log(`result ${JSON.stringify(result)}`);
+process.exit(0);
