@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { createImpairedLink, impairedLinkUnavailable } from "../test/helpers/impaired-link.js";
+import { browserLatencies, browserUnavailable } from "./browser.js";
 import { connectTimes } from "./connect.js";
 import { maxSubscribers } from "./fanout.js";
 import {
@@ -179,6 +180,29 @@ for (const engine of ["node-datachannel", "werift"] as const) {
     unit: "ms",
   });
   console.error(`connect ${system}: p50 ${round(quantile(times, 0.5))} ms`);
+}
+
+const browserSkip = browserUnavailable();
+if (browserSkip) {
+  console.error(`browser-100KB skipped: ${browserSkip}`);
+} else {
+  const runs: Record<string, number[]>[] = [];
+  for (let r = 0; r < repeats; r++) runs.push(await browserLatencies(frames));
+  for (const system of Object.keys(runs[0] ?? {})) {
+    for (const [metric, q] of [
+      ["p50_ms", 0.5],
+      ["p99_ms", 0.99],
+    ] as const) {
+      const value = round(median(runs.map((run) => quantile(run[system] ?? [], q))));
+      rows.push({ case: "browser-100KB", system, metric, value, unit: "ms" });
+    }
+    console.error(
+      `browser-100KB ${system}: ${rows
+        .filter((r) => r.case === "browser-100KB" && r.system === system)
+        .map((r) => `${r.metric} ${r.value}`)
+        .join(", ")}`,
+    );
+  }
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
+import { browserUnavailable } from "../../bench/browser.js";
 import { impairedLinkUnavailable } from "../helpers/impaired-link.js";
 import { Resources } from "../helpers/net.js";
 import { exitCode, runTs } from "../helpers/process.js";
@@ -39,6 +40,8 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
   ]);
   // The loss case needs root (a namespace and TUN devices); without it, it is skipped.
   const lossCase = impairedLinkUnavailable() === undefined ? ["loss-latency-50KB"] : [];
+  // So does the browser case, which needs Chromium too.
+  const browserCase = browserUnavailable() === undefined ? ["browser-100KB"] : [];
   expect([...new Set(result.rows.map((r) => r.case))].sort()).toEqual(
     [
       "connect",
@@ -46,6 +49,7 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
       "latency-500KB",
       "latency-50KB",
       ...lossCase,
+      ...browserCase,
       "throughput-16KiB",
       "throughput-256KiB",
     ].sort(),
