@@ -29,7 +29,7 @@ interface Row {
 const quick = process.argv.includes("--quick");
 const out = process.argv.find((a) => a.startsWith("--out="))?.slice(6);
 const repeats = quick ? 1 : 3;
-const frames = quick ? 45 : 300;
+const frames = quick ? 45 : 150;
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);

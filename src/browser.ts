@@ -7,6 +7,7 @@ export {
   ConduitError,
   ConnectionError,
   type ErrorCode,
+  ForbiddenError,
   InvalidArgumentError,
   MessageTooLargeError,
   ProtocolError,

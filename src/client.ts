@@ -5,7 +5,12 @@ import {
   PROTOCOL_VERSION,
 } from "./defaults.js";
 import { ClientDescriptor } from "./descriptors.js";
-import { ConduitError, ConnectionError, InvalidArgumentError } from "./errors.js";
+import {
+  AuthenticationError,
+  ConduitError,
+  ConnectionError,
+  InvalidArgumentError,
+} from "./errors.js";
 import { log } from "./log.js";
 import type { Engine, IceServer } from "./peer/engine.js";
 import { loadEngine } from "./peer/engines.js";
@@ -108,7 +113,11 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const deadline = Date.now() + d.connectTimeoutMs;
     try {
       const engine = await loadEngine(d.engine);
-      await this.signaling.connect(d.url, d.password, d.connectTimeoutMs);
+      await this.signaling.connect(
+        d.url,
+        { password: d.password, token: d.token },
+        d.connectTimeoutMs,
+      );
       const hello = await this.signaling.request(
         "hello",
         { protocol: PROTOCOL_VERSION },
@@ -132,7 +141,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.shutdown("connect failed", error);
       throw error;
     }
-    this.signaling.on("disconnect", (reason) => this.shutdown(`signaling lost: ${reason}`, lost()));
+    this.signaling.on("disconnect", (reason) =>
+      this.shutdown(`signaling lost: ${reason}`, signalingLost(reason)),
+    );
     this.signaling.on("streamClosed", ({ stream, streamId, lastSeq }) =>
       this.streamClosed(stream, streamId, lastSeq),
     );
@@ -224,7 +235,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       if (!failure) break;
       link.close(failure.message);
       const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
-      if (pause === undefined || failure.timedOut || Date.now() + pause >= deadline) {
+      if (pause === undefined || failure.final || Date.now() + pause >= deadline) {
         throw failure.error;
       }
       debug(
@@ -255,17 +266,23 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     return link;
   }
 
-  /** Resolves undefined once both channels are open, or with why they did not. */
+  /**
+   * Resolves undefined once both channels are open, or with why they did not; a `final`
+   * failure (out of time, or the signaling connection lost) is not worth another attempt.
+   */
   private awaitOpen(
     link: PeerLink,
     deadline: number,
-  ): Promise<{ error: ConnectionError; message: string; timedOut: boolean } | undefined> {
+  ): Promise<{ error: ConduitError; message: string; final: boolean } | undefined> {
     return new Promise((resolve) => {
       let lastState = "new";
-      const fail = (message: string, timedOut: boolean, cause?: unknown) => {
+      const fail = (message: string, final: boolean, cause?: unknown, error?: ConduitError) => {
         cleanup();
-        const error = new ConnectionError(message, "CONNECTION_FAILED", { cause });
-        resolve({ error, message, timedOut });
+        resolve({
+          error: error ?? new ConnectionError(message, "CONNECTION_FAILED", { cause }),
+          message,
+          final,
+        });
       };
       const timer = setTimeout(
         () =>
@@ -283,11 +300,15 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
         resolve(undefined);
       });
       const offClose = link.on("close", (reason) => fail(`WebRTC link failed: ${reason}`, false));
+      const offLost = this.signaling.on("disconnect", (reason) =>
+        fail(`signaling lost while connecting: ${reason}`, true, undefined, signalingLost(reason)),
+      );
       const cleanup = () => {
         clearTimeout(timer);
         offState();
         offOpen();
         offClose();
+        offLost();
       };
       link.start().catch((err) => fail("could not create the WebRTC offer", false, err));
     });
@@ -428,4 +449,11 @@ function notConnected(): ConnectionError {
 
 function lost(): ConnectionError {
   return new ConnectionError("connection to the server was lost");
+}
+
+/** Why the signaling connection ended, as the error its users see. */
+function signalingLost(reason: string): ConduitError {
+  return reason === "token expired"
+    ? new AuthenticationError("the token expired", "TOKEN_EXPIRED")
+    : lost();
 }

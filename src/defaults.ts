@@ -48,6 +48,8 @@ export const AUTH_MAX_FAILURES = 5;
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
 /** Addresses tracked by the limiter at once (bounded memory under a spray of sources). */
 export const AUTH_TRACKED_ADDRESSES = 10_000;
+/** An HS256 token secret must be at least as long as the hash: 32 bytes. */
+export const MIN_TOKEN_SECRET_BYTES = 32;
 
 /** Per-client control-plane limits. */
 export const MAX_SUBSCRIPTIONS_PER_CLIENT = 256;

@@ -7,6 +7,7 @@ import {
   DEFAULT_PING_TIMEOUT_MS,
   DEFAULT_PORT,
   DEFAULT_SERVER_HOST,
+  MIN_TOKEN_SECRET_BYTES,
 } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { EngineName, IceServer } from "./peer/engine.js";
@@ -33,8 +34,12 @@ export interface ServerOptions extends PeerOptions {
   host?: string;
   /** Signaling port; 0 picks a free one (read it from `server.port`). @default 8080 */
   port?: number;
-  /** Shared password clients must present. Omitted: every client is accepted. */
+  /** Shared password clients must present; it grants every stream. Omitted (and no
+   * `tokenSecret`): every client is accepted. */
   password?: string;
+  /** Secret (≥ 32 bytes) of the HS256 tokens clients may present instead, each granting the
+   * streams it names (see `mintToken` and `npx conduit-rtc token`). */
+  tokenSecret?: string;
   /** Socket.IO heartbeat interval. @default 5000 */
   pingIntervalMs?: number;
   /** A client silent this long after a ping is dropped. @default 5000 */
@@ -54,6 +59,8 @@ export interface ClientOptions extends PeerOptions {
   /** Use https/wss for signaling. @default false */
   secure?: boolean;
   password?: string;
+  /** A token minted with the server's `tokenSecret`, instead of a password. */
+  token?: string;
   /** Time allowed for `connect()`: auth, negotiation, ICE, DTLS and both channels open. @default 15000 */
   connectTimeoutMs?: number;
 }
@@ -148,6 +155,7 @@ export class ServerDescriptor {
   readonly host: string;
   readonly port: number;
   readonly password: string | undefined;
+  readonly tokenSecret: string | undefined;
   readonly engine: EngineName;
   readonly iceServers: IceServer[];
   readonly iceBindAddress: string | undefined;
@@ -169,6 +177,16 @@ export class ServerDescriptor {
     this.port = validatePort(options.port ?? DEFAULT_PORT, "port");
     if (options.password !== undefined) validateNonEmpty(options.password, "password");
     this.password = options.password;
+    if (
+      options.tokenSecret !== undefined &&
+      (typeof options.tokenSecret !== "string" ||
+        new TextEncoder().encode(options.tokenSecret).byteLength < MIN_TOKEN_SECRET_BYTES)
+    ) {
+      throw new InvalidArgumentError(
+        `tokenSecret must be a string of at least ${MIN_TOKEN_SECRET_BYTES} bytes`,
+      );
+    }
+    this.tokenSecret = options.tokenSecret;
     this.pingIntervalMs = validatePositiveInt(
       options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
       "pingIntervalMs",
@@ -191,6 +209,7 @@ export class ClientDescriptor {
   readonly serverPort: number;
   readonly secure: boolean;
   readonly password: string | undefined;
+  readonly token: string | undefined;
   readonly engine: EngineName;
   readonly iceServers: IceServer[];
   readonly iceBindAddress: string | undefined;
@@ -213,6 +232,10 @@ export class ClientDescriptor {
       throw new InvalidArgumentError("password must be a string");
     }
     this.password = options.password;
+    if (options.token !== undefined && typeof options.token !== "string") {
+      throw new InvalidArgumentError("token must be a string");
+    }
+    this.token = options.token;
     this.connectTimeoutMs = validatePositiveInt(
       options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       "connectTimeoutMs",

@@ -3,6 +3,8 @@ export type ErrorCode =
   | "INVALID_ARGUMENT"
   | "AUTH_FAILED"
   | "RATE_LIMITED"
+  | "TOKEN_EXPIRED"
+  | "FORBIDDEN"
   | "STREAM_NOT_FOUND"
   | "STREAM_EXISTS"
   | "STREAM_CLOSED"
@@ -30,10 +32,26 @@ export class InvalidArgumentError extends ConduitError {
   }
 }
 
-/** The server refused the credentials (or refused to check them yet: `RATE_LIMITED`). */
+/**
+ * The server refused the credentials (or refused to check them yet: `RATE_LIMITED`), or the
+ * token they were given expired (`TOKEN_EXPIRED`, also when it expires mid-session).
+ */
 export class AuthenticationError extends ConduitError {
-  constructor(message: string, code: "AUTH_FAILED" | "RATE_LIMITED" = "AUTH_FAILED") {
+  constructor(
+    message: string,
+    code: "AUTH_FAILED" | "RATE_LIMITED" | "TOKEN_EXPIRED" = "AUTH_FAILED",
+  ) {
     super(code, message);
+  }
+}
+
+/** The client's token does not grant this stream (to subscribe to, or to publish). */
+export class ForbiddenError extends ConduitError {
+  constructor(
+    message: string,
+    readonly stream?: string,
+  ) {
+    super("FORBIDDEN", message);
   }
 }
 
@@ -108,9 +126,12 @@ export function fromErrorReply(reply: ErrorReply, stream?: string): ConduitError
       return new StreamClosedError(stream ?? "?");
     case "AUTH_FAILED":
     case "RATE_LIMITED":
+    case "TOKEN_EXPIRED":
       return new AuthenticationError(reply.message, reply.code);
     case "INVALID_ARGUMENT":
       return new InvalidArgumentError(reply.message);
+    case "FORBIDDEN":
+      return new ForbiddenError(reply.message, stream);
     case "PROTOCOL_ERROR":
     case "LIMIT_EXCEEDED":
       return new ProtocolError(reply.message, reply.code);

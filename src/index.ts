@@ -12,6 +12,7 @@ export {
   ConduitError,
   ConnectionError,
   type ErrorCode,
+  ForbiddenError,
   InvalidArgumentError,
   MessageTooLargeError,
   ProtocolError,
@@ -25,6 +26,11 @@ export type { OutboundStats } from "./peer/sender.js";
 export { Server } from "./server.js";
 export type { ClientStats } from "./server-session.js";
 export type { StreamSummary } from "./signaling/protocol.js";
+export {
+  type Grants,
+  mintToken,
+  type TokenClaims,
+} from "./signaling/tokens.js";
 export type { TurnOptions } from "./signaling/turn.js";
 export type { ClientStreamHandler, ClientStreamStats } from "./streams/client-streams.js";
 export {

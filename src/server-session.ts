@@ -4,7 +4,7 @@ import {
   MAX_SUBSCRIPTIONS_PER_CLIENT,
   PROTOCOL_VERSION,
 } from "./defaults.js";
-import { ConnectionError, ProtocolError, StreamNotFoundError } from "./errors.js";
+import { ConnectionError, ForbiddenError, ProtocolError, StreamNotFoundError } from "./errors.js";
 import { log } from "./log.js";
 import type { Engine, IceServer, PeerConfig } from "./peer/engine.js";
 import { type Delivery, PeerLink } from "./peer/link.js";
@@ -15,6 +15,7 @@ import {
   type SubscribeReply,
 } from "./signaling/protocol.js";
 import type { ClientConnection } from "./signaling/server.js";
+import { grantAllows } from "./signaling/tokens.js";
 import type { StreamManager } from "./streams/manager.js";
 import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "./streams/stream.js";
 import { decodeBody } from "./wire/codec.js";
@@ -137,7 +138,12 @@ export class ClientSession {
       this.unsubscribe(stream);
       return {};
     });
-    conn.handle("list", () => ({ streams: this.manager().listStreams() }));
+    // A client sees only the streams its token lets it subscribe to.
+    conn.handle("list", () => ({
+      streams: this.manager()
+        .listStreams()
+        .filter((s) => grantAllows(conn.access.grants.subscribe, s.name)),
+    }));
     conn.handle("publish", ({ stream, delivery }) => this.publish(stream, delivery));
   }
 
@@ -223,6 +229,9 @@ export class ClientSession {
 
   private async subscribe(name: string, wait: boolean): Promise<SubscribeReply> {
     this.requireLink();
+    if (!grantAllows(this.conn.access.grants.subscribe, name)) {
+      throw new ForbiddenError(`the token does not grant subscribe on "${name}"`, name);
+    }
     const manager = this.manager();
     const existing = this.subscriptions.get(name);
     if (existing) return reply(existing.stream);
@@ -292,6 +301,9 @@ export class ClientSession {
 
   private publish(name: string, delivery: Delivery): { streamId: number } {
     this.requireLink();
+    if (!grantAllows(this.conn.access.grants.publish, name)) {
+      throw new ForbiddenError(`the token does not grant publish on "${name}"`, name);
+    }
     const known = this.upstreamIds.get(name);
     if (known !== undefined) {
       const up = this.upstreams.get(known);

@@ -78,6 +78,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
     const engine: Engine = await loadEngine(d.engine);
     const signaling = new SignalingServer({
       password: d.password,
+      tokenSecret: d.tokenSecret,
       pingIntervalMs: d.pingIntervalMs,
       pingTimeoutMs: d.pingTimeoutMs,
       httpHandler: d.httpHandler,

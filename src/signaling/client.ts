@@ -11,6 +11,7 @@ import { Emitter } from "../util/emitter.js";
 import {
   EVENT_SIGNAL,
   EVENT_STREAM_CLOSED,
+  EVENT_TOKEN_EXPIRED,
   parseSignal,
   type Reply,
   type RequestName,
@@ -31,9 +32,14 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   private socket: Socket | undefined;
 
   /** Resolves once authenticated; rejects with AuthenticationError or ConnectionError. */
-  async connect(url: string, password: string | undefined, timeoutMs: number): Promise<void> {
+  async connect(
+    url: string,
+    credentials: { password?: string | undefined; token?: string | undefined },
+    timeoutMs: number,
+  ): Promise<void> {
     const socket = io(url, {
-      auth: password === undefined ? {} : { password },
+      // Only what was given: an undefined field would be sent as null.
+      auth: Object.fromEntries(Object.entries(credentials).filter(([, v]) => v !== undefined)),
       transports: ["websocket"],
       reconnection: false,
       timeout: timeoutMs,
@@ -48,7 +54,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       socket.once("connect_error", (err: Error & { data?: { code?: string } }) => {
         socket.close();
         const code = err.data?.code;
-        if (code === "AUTH_FAILED" || code === "RATE_LIMITED") {
+        if (code === "AUTH_FAILED" || code === "RATE_LIMITED" || code === "TOKEN_EXPIRED") {
           reject(new AuthenticationError(err.message, code));
         } else {
           reject(
@@ -77,7 +83,13 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         this.emit("streamClosed", notice);
       }
     });
-    socket.on("disconnect", (reason) => this.emit("disconnect", String(reason)));
+    let tokenExpired = false;
+    socket.on(EVENT_TOKEN_EXPIRED, () => {
+      tokenExpired = true;
+    });
+    socket.on("disconnect", (reason) =>
+      this.emit("disconnect", tokenExpired ? "token expired" : String(reason)),
+    );
   }
 
   get connected(): boolean {

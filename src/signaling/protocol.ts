@@ -74,6 +74,8 @@ export interface StreamClosedNotice {
 
 export const EVENT_SIGNAL = "signal";
 export const EVENT_STREAM_CLOSED = "stream_closed";
+/** Sent just before the server drops a client whose token expired. */
+export const EVENT_TOKEN_EXPIRED = "token_expired";
 
 const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-/:]*$/;
 

@@ -15,12 +15,14 @@ import { Emitter } from "../util/emitter.js";
 import { AuthRateLimiter, passwordMatches } from "./auth.js";
 import {
   EVENT_SIGNAL,
+  EVENT_TOKEN_EXPIRED,
   parseRequest,
   parseSignal,
   type Reply,
   type RequestName,
   type Requests,
 } from "./protocol.js";
+import { type Access, FULL_ACCESS, secretKey, verifyToken } from "./tokens.js";
 
 const debug = log("signaling");
 
@@ -28,8 +30,9 @@ const debug = log("signaling");
 const MAX_VIOLATIONS = 20;
 
 export interface SignalingServerOptions {
-  /** No password: anyone may connect (a warning is logged). */
+  /** Neither password nor token secret: anyone may connect (a warning is logged). */
   password: string | undefined;
+  tokenSecret: string | undefined;
   pingIntervalMs: number;
   pingTimeoutMs: number;
   httpHandler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
@@ -48,13 +51,29 @@ interface ConnectionEvents {
 export class ClientConnection extends Emitter<ConnectionEvents> {
   readonly id = randomUUID();
   readonly address: string;
+  /** The streams its credentials grant. */
+  readonly access: Access;
   /** Requests and events refused for bad payloads. */
   violations = 0;
   private connected = true;
+  private expiry: NodeJS.Timeout | undefined;
 
   constructor(private readonly socket: Socket) {
     super();
     this.address = socket.handshake.address;
+    this.access = (socket.data as { access?: Access }).access ?? FULL_ACCESS;
+    const { expiresAt } = this.access;
+    // A token's access ends when it expires, not at the next reconnect.
+    if (expiresAt !== undefined) {
+      this.expiry = setTimeout(
+        () => {
+          debug("%s token expired", this.id);
+          this.notify(EVENT_TOKEN_EXPIRED, {});
+          this.disconnect();
+        },
+        Math.min(2 ** 31 - 1, Math.max(0, expiresAt - Date.now())),
+      );
+    }
     socket.on(EVENT_SIGNAL, (payload: unknown) => {
       try {
         this.emit("signal", parseSignal(payload));
@@ -64,6 +83,7 @@ export class ClientConnection extends Emitter<ConnectionEvents> {
     });
     socket.on("disconnect", (reason) => {
       this.connected = false;
+      clearTimeout(this.expiry);
       debug("%s disconnected: %s", this.id, reason);
       this.emit("disconnect", String(reason));
       this.removeAllListeners();
@@ -140,10 +160,13 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
       pingInterval: options.pingIntervalMs,
       pingTimeout: options.pingTimeoutMs,
     });
-    if (options.password === undefined) debug("no password set: every client is accepted");
+    const key = options.tokenSecret === undefined ? undefined : secretKey(options.tokenSecret);
+    if (options.password === undefined && key === undefined) {
+      debug("no password or token secret set: every client is accepted");
+    }
     this.io.use((socket, next) => {
+      if (options.password === undefined && key === undefined) return next();
       const address = socket.handshake.address;
-      if (options.password === undefined) return next();
       if (this.limiter.isBlocked(address)) {
         debug("refused %s: too many failed attempts", address);
         return next(
@@ -152,14 +175,35 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
           ),
         );
       }
-      const given = (socket.handshake.auth as Record<string, unknown> | undefined)?.password;
-      if (!passwordMatches(options.password, given)) {
+      const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+      const refuse = (err: AuthenticationError) => {
         this.limiter.recordFailure(address);
-        debug("refused %s: wrong password", address);
-        return next(authError(new AuthenticationError("wrong password")));
+        debug("refused %s: %s", address, err.message);
+        next(authError(err));
+      };
+      const accept = (access: Access) => {
+        this.limiter.recordSuccess(address);
+        socket.data = { access };
+        next();
+      };
+      if (key !== undefined && typeof auth.token === "string") {
+        verifyToken(key, auth.token).then(accept, (err: unknown) =>
+          refuse(
+            err instanceof AuthenticationError ? err : new AuthenticationError("invalid token"),
+          ),
+        );
+      } else if (
+        options.password !== undefined &&
+        passwordMatches(options.password, auth.password)
+      ) {
+        accept(FULL_ACCESS);
+      } else {
+        refuse(
+          new AuthenticationError(
+            options.password === undefined ? "a token is required" : "wrong password",
+          ),
+        );
       }
-      this.limiter.recordSuccess(address);
-      next();
     });
     this.io.on("connection", (socket) => {
       const connection = new ClientConnection(socket);
