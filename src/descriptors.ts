@@ -40,6 +40,10 @@ export interface ServerOptions extends PeerOptions {
   /** Secret (≥ 32 bytes) of the HS256 tokens clients may present instead, each granting the
    * streams it names (see `mintToken` and `npx conduit-rtc token`). */
   tokenSecret?: string;
+  /** Origins (e.g. "https://app.example.com") whose pages may connect. A browser request from
+   * any other origin is refused before authentication. Requests without an Origin header
+   * (Node clients) are not affected. @default any origin */
+  allowedOrigins?: string[];
   /** Socket.IO heartbeat interval. @default 5000 */
   pingIntervalMs?: number;
   /** A client silent this long after a ping is dropped. @default 5000 */
@@ -156,6 +160,7 @@ export class ServerDescriptor {
   readonly port: number;
   readonly password: string | undefined;
   readonly tokenSecret: string | undefined;
+  readonly allowedOrigins: string[] | undefined;
   readonly engine: EngineName;
   readonly iceServers: IceServer[];
   readonly iceBindAddress: string | undefined;
@@ -187,6 +192,18 @@ export class ServerDescriptor {
       );
     }
     this.tokenSecret = options.tokenSecret;
+    if (
+      options.allowedOrigins !== undefined &&
+      !(
+        Array.isArray(options.allowedOrigins) &&
+        options.allowedOrigins.every((o) => typeof o === "string" && /^https?:\/\/[^/]+$/.test(o))
+      )
+    ) {
+      throw new InvalidArgumentError(
+        'allowedOrigins must be a list of origins like "https://app.example.com" (no path)',
+      );
+    }
+    this.allowedOrigins = options.allowedOrigins && [...options.allowedOrigins];
     this.pingIntervalMs = validatePositiveInt(
       options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
       "pingIntervalMs",

@@ -54,6 +54,11 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
     return this.sessions.size;
   }
 
+  /** Connections refused so far: for their browser Origin, or by authentication. */
+  get refusedConnections(): { origin: number; auth: number } {
+    return { ...(this.signaling?.refused ?? { origin: 0, auth: 0 }) };
+  }
+
   /** Per connected client: its subscriptions, streams, and what it sent that was refused. */
   clientStats(): ClientStats[] {
     return [...this.sessions.values()].map((s) => s.stats());
@@ -79,6 +84,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
     const signaling = new SignalingServer({
       password: d.password,
       tokenSecret: d.tokenSecret,
+      allowedOrigins: d.allowedOrigins,
       pingIntervalMs: d.pingIntervalMs,
       pingTimeoutMs: d.pingTimeoutMs,
       httpHandler: d.httpHandler,

@@ -33,6 +33,8 @@ export interface SignalingServerOptions {
   /** Neither password nor token secret: anyone may connect (a warning is logged). */
   password: string | undefined;
   tokenSecret: string | undefined;
+  /** Browser origins allowed to connect; undefined: any. */
+  allowedOrigins: string[] | undefined;
   pingIntervalMs: number;
   pingTimeoutMs: number;
   httpHandler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
@@ -146,6 +148,8 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
   readonly http: HttpServer;
   private readonly io: IoServer;
   private readonly limiter = new AuthRateLimiter();
+  /** Handshakes refused: for their Origin (before authentication), or by authentication. */
+  readonly refused = { origin: 0, auth: 0 };
 
   constructor(options: SignalingServerOptions) {
     super();
@@ -159,6 +163,19 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
       maxHttpBufferSize: MAX_SIGNALING_MESSAGE_BYTES,
       pingInterval: options.pingIntervalMs,
       pingTimeout: options.pingTimeoutMs,
+      // Checked on every handshake, WebSocket included (browsers do not apply CORS to
+      // WebSockets): a refused origin never reaches authentication.
+      allowRequest: (req, callback) => {
+        const origin = req.headers.origin;
+        const allowed =
+          !options.allowedOrigins || !origin || options.allowedOrigins.includes(origin);
+        if (!allowed) {
+          this.refused.origin++;
+          debug("refused origin %s", origin);
+        }
+        callback(allowed ? null : "origin not allowed", allowed);
+      },
+      ...(options.allowedOrigins ? { cors: { origin: options.allowedOrigins } } : {}),
     });
     const key = options.tokenSecret === undefined ? undefined : secretKey(options.tokenSecret);
     if (options.password === undefined && key === undefined) {
@@ -168,6 +185,7 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
       if (options.password === undefined && key === undefined) return next();
       const address = socket.handshake.address;
       if (this.limiter.isBlocked(address)) {
+        this.refused.auth++;
         debug("refused %s: too many failed attempts", address);
         return next(
           authError(
@@ -177,6 +195,7 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
       }
       const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
       const refuse = (err: AuthenticationError) => {
+        this.refused.auth++;
         this.limiter.recordFailure(address);
         debug("refused %s: %s", address, err.message);
         next(authError(err));
