@@ -1,7 +1,9 @@
 /**
  * Socket.IO events and payloads. docs/PROTOCOL.md is the prose form of this file;
- * keep the two in step. Every inbound payload goes through a parser here.
+ * keep the two in step. Every inbound payload is checked against a schema here (zod).
  */
+// zod/mini: the same schemas, a fraction of the browser bundle.
+import * as z from "zod/mini";
 import { STREAM_NAME_MAX_LENGTH } from "../defaults.js";
 import { type ErrorReply, InvalidArgumentError, ProtocolError } from "../errors.js";
 import type { IceServer, SignalMessage } from "../peer/engine.js";
@@ -103,63 +105,78 @@ export function validateDelivery(value: unknown): Delivery {
   );
 }
 
-function record(payload: unknown, event: string): Record<string, unknown> {
-  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
-    throw new ProtocolError(`"${event}" payload must be an object`);
-  }
-  return payload as Record<string, unknown>;
-}
-
-/** Parsers for inbound requests (server side). */
-export const parseRequest: { [K in RequestName]: (payload: unknown) => Requests[K]["request"] } = {
-  hello: (p) => {
-    const r = record(p, "hello");
-    if (typeof r.protocol !== "number") throw new ProtocolError("hello.protocol must be a number");
-    return { protocol: r.protocol };
-  },
-  subscribe: (p) => {
-    const r = record(p, "subscribe");
-    if (r.wait !== undefined && typeof r.wait !== "boolean") {
-      throw new ProtocolError("subscribe.wait must be a boolean");
-    }
-    return { stream: validateStreamName(r.stream), wait: r.wait === true };
-  },
-  start: (p) => ({ stream: validateStreamName(record(p, "start").stream) }),
-  unsubscribe: (p) => ({ stream: validateStreamName(record(p, "unsubscribe").stream) }),
-  list: (p) => {
-    if (p !== undefined && p !== null) record(p, "list");
-    return {};
-  },
-  publish: (p) => {
-    const r = record(p, "publish");
-    return { stream: validateStreamName(r.stream), delivery: validateDelivery(r.delivery) };
-  },
-};
+/** A field a schema checks with one of the validators above: they say what is wrong. */
+const checkedBy = (validate: (value: unknown) => unknown) =>
+  z.unknown().check(
+    z.superRefine((value, ctx) => {
+      try {
+        validate(value);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message, input: value });
+      }
+    }),
+  );
+const streamName = checkedBy(validateStreamName) as unknown as z.ZodMiniType<string>;
+const delivery = checkedBy(validateDelivery) as unknown as z.ZodMiniType<Delivery>;
+/** Fields whose errors are the caller's arguments (INVALID_ARGUMENT), not the protocol's. */
+const ARGUMENT_FIELDS = new Set<PropertyKey>(["stream", "delivery"]);
 
 const MAX_SDP_LENGTH = 32 * 1024;
 const MAX_CANDIDATE_LENGTH = 1024;
 
+/** The schema of every inbound payload. Objects are strict: unknown fields are refused. */
+const schemas = {
+  hello: z.strictObject({ protocol: z.number() }),
+  subscribe: z.strictObject({ stream: streamName, wait: z.optional(z.boolean()) }),
+  start: z.strictObject({ stream: streamName }),
+  unsubscribe: z.strictObject({ stream: streamName }),
+  list: z.union([z.strictObject({}), z.null(), z.undefined()]),
+  publish: z.strictObject({ stream: streamName, delivery }),
+  signal: z.discriminatedUnion("kind", [
+    z.strictObject({
+      kind: z.literal("description"),
+      type: z.enum(["offer", "answer"]),
+      sdp: z.string().check(z.minLength(1), z.maxLength(MAX_SDP_LENGTH)),
+    }),
+    z.strictObject({
+      kind: z.literal("candidate"),
+      candidate: z.string().check(z.maxLength(MAX_CANDIDATE_LENGTH)),
+      mid: z.string().check(z.maxLength(64)),
+    }),
+  ]),
+};
+
+/** Parses `payload` with the schema of `event`; a mismatch throws a typed error saying why. */
+function parse<K extends keyof typeof schemas>(
+  event: K,
+  payload: unknown,
+): z.output<(typeof schemas)[K]> {
+  const result = z.safeParse(schemas[event], payload);
+  if (result.success) return result.data as z.output<(typeof schemas)[K]>;
+  const issue = result.error.issues[0] as z.core.$ZodIssue;
+  const where = issue.path.length > 0 ? `${event}.${issue.path.join(".")}` : `"${event}" payload`;
+  if (issue.code === "custom" && ARGUMENT_FIELDS.has(issue.path[0] as PropertyKey)) {
+    throw new InvalidArgumentError(issue.message);
+  }
+  throw new ProtocolError(`${where}: ${issue.message}`);
+}
+
+/** Parsers for inbound requests (server side). */
+export const parseRequest: { [K in RequestName]: (payload: unknown) => Requests[K]["request"] } = {
+  hello: (p) => parse("hello", p),
+  subscribe: (p) => {
+    const r = parse("subscribe", p);
+    return { stream: r.stream, wait: r.wait === true };
+  },
+  start: (p) => parse("start", p),
+  unsubscribe: (p) => parse("unsubscribe", p),
+  list: (p) => {
+    parse("list", p);
+    return {};
+  },
+  publish: (p) => parse("publish", p),
+};
+
 export function parseSignal(payload: unknown): SignalMessage {
-  const r = record(payload, EVENT_SIGNAL);
-  if (r.kind === "description") {
-    if (r.type !== "offer" && r.type !== "answer") {
-      throw new ProtocolError('signal.type must be "offer" or "answer"');
-    }
-    if (typeof r.sdp !== "string" || r.sdp.length === 0 || r.sdp.length > MAX_SDP_LENGTH) {
-      throw new ProtocolError(
-        `signal.sdp must be a non-empty string of at most ${MAX_SDP_LENGTH} characters`,
-      );
-    }
-    return { kind: "description", type: r.type, sdp: r.sdp };
-  }
-  if (r.kind === "candidate") {
-    if (typeof r.candidate !== "string" || r.candidate.length > MAX_CANDIDATE_LENGTH) {
-      throw new ProtocolError("signal.candidate must be a string of at most 1024 characters");
-    }
-    if (typeof r.mid !== "string" || r.mid.length > 64) {
-      throw new ProtocolError("signal.mid must be a short string");
-    }
-    return { kind: "candidate", candidate: r.candidate, mid: r.mid };
-  }
-  throw new ProtocolError('signal.kind must be "description" or "candidate"');
+  return parse("signal", payload);
 }
