@@ -4,7 +4,7 @@ import {
   LINK_RETRY_DELAYS_MS,
   PROTOCOL_VERSION,
 } from "./defaults.js";
-import { ClientDescriptor } from "./descriptors.js";
+import { ClientDescriptor, type ReconnectPolicy } from "./descriptors.js";
 import {
   AuthenticationError,
   ConduitError,
@@ -17,7 +17,7 @@ import { loadEngine } from "./peer/engines.js";
 import { type Delivery, PeerLink } from "./peer/link.js";
 import { OutboundQueue, type OutboundStats } from "./peer/sender.js";
 import { SignalingClient } from "./signaling/client.js";
-import type { StreamSummary, SubscribeReply } from "./signaling/protocol.js";
+import type { StreamSummary, SubscribeReply, SubscribeRequest } from "./signaling/protocol.js";
 import type { PushToServerOptions, RemoteStreams, SubscribeOptions } from "./streams/manager.js";
 import { Subscription } from "./streams/subscription.js";
 import { Emitter } from "./util/emitter.js";
@@ -31,6 +31,9 @@ export type ClientStatus =
   | { state: "idle" }
   | { state: "connecting" }
   | { state: "connected"; clientId: string }
+  /** The connection was lost; attempt `attempt` to get it back is next. Subscriptions and
+   * client streams wait, and resume by themselves. */
+  | { state: "reconnecting"; attempt: number; error: ConduitError }
   | { state: "closed"; reason: string; error?: ConduitError };
 
 interface ClientEvents {
@@ -47,6 +50,8 @@ interface Inbound {
   lastSeq: number | undefined;
   /** The stream closed after this sequence number; end once it is received. */
   endAfter: number | undefined;
+  /** The stream instance last subscribed to: a reconnect resumes it, if it still exists. */
+  epoch: string | undefined;
 }
 
 /** One client stream this client pushes to the server. */
@@ -63,7 +68,8 @@ interface Outbound {
  */
 export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   readonly descriptor: ClientDescriptor;
-  private readonly signaling = new SignalingClient();
+  /** A new one for each connection to the server. */
+  private signaling = new SignalingClient();
   private link: PeerLink | undefined;
   private clientId: string | undefined;
   private currentStatus: ClientStatus = { state: "idle" };
@@ -72,6 +78,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   private readonly inboundById = new Map<number, Inbound>();
   private readonly outbound = new Map<string, Outbound>();
   private shuttingDown = false;
+  /** While reconnecting: settles when connected again (or closed). */
+  private reconnected: Promise<void> | undefined;
+  private endReconnectWait: (() => void) | undefined;
   /** Messages dropped because they could not be decoded. */
   undecodable = 0;
   /** Messages for streams no longer subscribed (in flight at unsubscribe). */
@@ -97,6 +106,11 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     return this.currentStatus;
   }
 
+  /** Connected, or getting the connection back: subscribing and pushing are possible. */
+  private get isUp(): boolean {
+    return this.currentStatus.state === "connected" || this.currentStatus.state === "reconnecting";
+  }
+
   /**
    * Authenticates, then sets up the WebRTC link; resolves once both data channels are open.
    * Rejects with AuthenticationError (wrong password) or ConnectionError (unreachable, timeout).
@@ -109,45 +123,140 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       );
     }
     this.setStatus({ state: "connecting" });
-    const d = this.descriptor;
-    const deadline = Date.now() + d.connectTimeoutMs;
     try {
-      const engine = await loadEngine(d.engine);
-      await this.signaling.connect(
-        d.url,
-        { password: d.password, token: d.token },
-        d.connectTimeoutMs,
-      );
-      const hello = await this.signaling.request(
-        "hello",
-        { protocol: PROTOCOL_VERSION },
-        remaining(deadline),
-      );
-      if (hello.protocol !== PROTOCOL_VERSION) {
-        throw new ConnectionError(
-          `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
-        );
-      }
-      this.clientId = hello.clientId;
-      this.maxMessageBytes = Math.min(this.maxMessageBytes, hello.maxMessageBytes);
-      await this.openLink(engine, [...hello.iceServers, ...d.iceServers], deadline);
+      await this.establish();
     } catch (err) {
-      const error =
-        err instanceof ConduitError
-          ? err
-          : new ConnectionError(`connect failed: ${String(err)}`, "CONNECTION_FAILED", {
-              cause: err,
-            });
+      const error = asConduitError(err);
       this.shutdown("connect failed", error);
       throw error;
     }
-    this.signaling.on("disconnect", (reason) =>
-      this.shutdown(`signaling lost: ${reason}`, signalingLost(reason)),
+    this.setStatus({ state: "connected", clientId: this.clientId as string });
+  }
+
+  /** One connection: signaling, authentication, hello, and the WebRTC link. */
+  private async establish(): Promise<void> {
+    const d = this.descriptor;
+    const deadline = Date.now() + d.connectTimeoutMs;
+    const engine = await loadEngine(d.engine);
+    const signaling = new SignalingClient();
+    this.signaling = signaling;
+    await signaling.connect(d.url, { password: d.password, token: d.token }, d.connectTimeoutMs);
+    const hello = await signaling.request(
+      "hello",
+      { protocol: PROTOCOL_VERSION },
+      remaining(deadline),
     );
-    this.signaling.on("streamClosed", ({ stream, streamId, lastSeq }) =>
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      throw new ConnectionError(
+        `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
+      );
+    }
+    this.clientId = hello.clientId;
+    this.maxMessageBytes = Math.min(this.descriptor.maxMessageBytes, hello.maxMessageBytes);
+    await this.openLink(engine, [...hello.iceServers, ...d.iceServers], deadline);
+    const link = this.link;
+    signaling.on("disconnect", (reason) => {
+      if (this.signaling === signaling)
+        this.connectionLost(`signaling lost: ${reason}`, signalingLost(reason));
+    });
+    link?.on("close", (reason) => {
+      if (this.link === link) this.connectionLost(`peer link lost: ${reason}`, lost());
+    });
+    signaling.on("streamClosed", ({ stream, streamId, lastSeq }) =>
       this.streamClosed(stream, streamId, lastSeq),
     );
-    this.setStatus({ state: "connected", clientId: this.clientId as string });
+  }
+
+  /** The connection broke: reconnect, unless told not to or the server refused us. */
+  private connectionLost(reason: string, error: ConduitError): void {
+    if (this.shuttingDown || this.reconnected || this.currentStatus.state !== "connected") return;
+    const policy = this.descriptor.reconnect;
+    if (!policy || error instanceof AuthenticationError) {
+      this.shutdown(reason, error);
+      return;
+    }
+    debug("%s %s; reconnecting", this.clientId, reason);
+    this.reconnected = new Promise((resolve) => {
+      this.endReconnectWait = resolve;
+    });
+    void this.reconnect(policy, error);
+  }
+
+  private async reconnect(policy: ReconnectPolicy, lastError: ConduitError): Promise<void> {
+    let error = lastError;
+    for (let attempt = 1; ; attempt++) {
+      this.dropConnection("reconnecting");
+      if (attempt > policy.maxAttempts) {
+        this.shutdown(`gave up after ${policy.maxAttempts} reconnect attempts`, error);
+        return;
+      }
+      this.setStatus({ state: "reconnecting", attempt, error });
+      await this.pause(backoffMs(policy, attempt));
+      if (this.shuttingDown) return;
+      try {
+        await this.establish();
+      } catch (err) {
+        if (this.shuttingDown) return;
+        error = asConduitError(err);
+        // Refused credentials will not become right by trying again.
+        if (error instanceof AuthenticationError && error.code !== "RATE_LIMITED") {
+          this.shutdown("reconnect refused", error);
+          return;
+        }
+        debug("%s reconnect attempt %d failed: %s", this.clientId, attempt, error.message);
+        continue;
+      }
+      if (this.shuttingDown) return;
+      this.resumeStreams();
+      this.setStatus({ state: "connected", clientId: this.clientId as string });
+      this.endReconnectWait?.();
+      this.reconnected = undefined;
+      return;
+    }
+  }
+
+  /** Waits `ms`, or less if the client is closed meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const off = this.on("status", (s) => s.state === "closed" && done());
+      function done() {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+  }
+
+  /** Closes the link and the signaling connection, keeping subscriptions and client streams. */
+  private dropConnection(reason: string): void {
+    const link = this.link;
+    this.link = undefined;
+    link?.close(reason);
+    this.signaling.destroy();
+    this.inboundById.clear();
+    for (const out of this.outbound.values()) out.queue.discard();
+  }
+
+  /** After a reconnect: subscribes again (resuming reliable streams), publishes again. */
+  private resumeStreams(): void {
+    for (const entry of this.inboundByName.values()) {
+      const previous = entry.reply;
+      entry.reply = undefined;
+      const resume =
+        previous?.delivery === "reliable" && entry.lastSeq !== undefined && entry.epoch
+          ? { epoch: entry.epoch, after: entry.lastSeq }
+          : undefined;
+      // The stream may not be back yet (a restarted server): wait for it.
+      entry.ready = this.requestInbound(entry, true, resume);
+      entry.ready.catch(() => undefined);
+    }
+    for (const [name, out] of this.outbound) {
+      out.ready = this.signaling
+        .request("publish", { stream: name, delivery: out.delivery })
+        .then((r) => r.streamId);
+      out.ready.catch(() => undefined);
+    }
   }
 
   /** Closes the link; every subscription's loop ends normally. */
@@ -156,7 +265,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   }
 
   subscribe(name: string, options: SubscribeOptions): Subscription {
-    if (this.currentStatus.state !== "connected") {
+    if (!this.isUp) {
       return new Subscription(name, 1, () => {}, Promise.reject(notConnected()));
     }
     let entry = this.inboundByName.get(name);
@@ -178,8 +287,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   }
 
   async publish(name: string, data: unknown, options: PushToServerOptions): Promise<void> {
-    const link = this.link;
-    if (this.currentStatus.state !== "connected" || !link) throw notConnected();
+    // While reconnecting, a push waits for the connection to come back.
+    if (this.reconnected) await this.reconnected;
+    if (this.currentStatus.state !== "connected" || !this.link) throw notConnected();
     let out = this.outbound.get(name);
     if (!out) {
       const delivery = options.delivery ?? (DEFAULT_DELIVERY as Delivery);
@@ -199,7 +309,13 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
         `client stream "${name}" is ${out.delivery}; its delivery cannot change`,
       );
     }
-    const streamId = await out.ready;
+    let streamId = await out.ready;
+    if (this.reconnected) {
+      await this.reconnected;
+      streamId = await out.ready;
+    }
+    const link = this.link;
+    if (!link) throw notConnected();
     out.seq = (out.seq + 1) >>> 0;
     link.send(
       out.delivery,
@@ -209,6 +325,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   }
 
   async listStreams(): Promise<StreamSummary[]> {
+    if (this.reconnected) await this.reconnected;
     if (this.currentStatus.state !== "connected") throw notConnected();
     return (await this.signaling.request("list", {})).streams;
   }
@@ -249,7 +366,6 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       await new Promise((r) => setTimeout(r, pause));
       if (this.shuttingDown) throw failure.error;
     }
-    this.link?.on("close", (reason) => this.shutdown(`peer link lost: ${reason}`, lost()));
   }
 
   private createLink(engine: Engine, iceServers: IceServer[]): PeerLink {
@@ -314,7 +430,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     });
   }
 
-  /** Sends the subscribe request that all local subscribers of `name` share. */
+  /** Makes the entry that all local subscribers of `name` share, and subscribes it. */
   private openInbound(name: string, wait: boolean): Inbound {
     const entry: Inbound = {
       name,
@@ -322,28 +438,45 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       subscribers: new Set(),
       lastSeq: undefined,
       endAfter: undefined,
-      ready: this.signaling.request("subscribe", { stream: name, wait }, undefined, name),
+      epoch: undefined,
+      ready: Promise.resolve(undefined as never),
     };
-    entry.ready = entry.ready.then(
-      (reply) => {
-        if (this.inboundByName.get(name) !== entry || entry.subscribers.size === 0) {
-          // Every local subscriber left while the request was in flight.
-          this.signaling.request("unsubscribe", { stream: name }).catch(() => undefined);
-          return reply;
-        }
-        entry.reply = reply;
-        this.inboundById.set(reply.streamId, entry);
-        this.signaling
-          .request("start", { stream: name })
-          .catch((err: unknown) => debug("start %s failed: %O", name, err));
-        return reply;
-      },
-      (err: unknown) => {
-        if (this.inboundByName.get(name) === entry) this.inboundByName.delete(name);
-        throw err;
-      },
-    );
+    entry.ready = this.requestInbound(entry, wait, undefined);
     return entry;
+  }
+
+  /** Sends the subscribe request (once connected), then `start` once the reply is placed. */
+  private async requestInbound(
+    entry: Inbound,
+    wait: boolean,
+    resume: SubscribeRequest["resume"],
+  ): Promise<SubscribeReply> {
+    const name = entry.name;
+    if (this.reconnected) await this.reconnected;
+    const signaling = this.signaling;
+    let reply: SubscribeReply;
+    try {
+      reply = await signaling.request("subscribe", { stream: name, wait, resume }, undefined, name);
+    } catch (err) {
+      // A reconnect in between sends the request again; only a refusal ends the entry.
+      if (this.signaling !== signaling && !this.shuttingDown) return entry.ready;
+      if (this.inboundByName.get(name) === entry) this.inboundByName.delete(name);
+      throw err;
+    }
+    if (this.inboundByName.get(name) !== entry || entry.subscribers.size === 0) {
+      // Every local subscriber left while the request was in flight.
+      signaling.request("unsubscribe", { stream: name }).catch(() => undefined);
+      return reply;
+    }
+    if (reply.epoch !== entry.epoch) entry.lastSeq = undefined; // a new instance: new numbers
+    entry.epoch = reply.epoch;
+    if (reply.missed > 0) for (const s of entry.subscribers) s.noteLost(reply.missed);
+    entry.reply = reply;
+    this.inboundById.set(reply.streamId, entry);
+    signaling
+      .request("start", { stream: name })
+      .catch((err: unknown) => debug("start %s failed: %O", name, err));
+    return reply;
   }
 
   private dropSubscriber(entry: Inbound, subscription: Subscription): void {
@@ -430,6 +563,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     this.link?.close(reason);
     this.link = undefined;
     this.signaling.destroy();
+    this.endReconnectWait?.();
+    this.reconnected = undefined;
     this.setStatus(error ? { state: "closed", reason, error } : { state: "closed", reason });
   }
 
@@ -437,6 +572,18 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     this.currentStatus = status;
     this.emit("status", status);
   }
+}
+
+function asConduitError(err: unknown): ConduitError {
+  return err instanceof ConduitError
+    ? err
+    : new ConnectionError(`connect failed: ${String(err)}`, "CONNECTION_FAILED", { cause: err });
+}
+
+/** Exponential, with equal jitter: between half and all of the doubled delay. */
+function backoffMs(policy: ReconnectPolicy, attempt: number): number {
+  const full = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
+  return full / 2 + Math.random() * (full / 2);
 }
 
 function remaining(deadline: number): number {

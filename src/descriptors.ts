@@ -55,6 +55,20 @@ export interface ServerOptions extends PeerOptions {
   httpHandler?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
+export interface ReconnectPolicy {
+  /** Delay before the first attempt; each next one doubles it, with jitter. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Attempts before giving up (the client then closes with the last error). */
+  maxAttempts: number;
+}
+
+const DEFAULT_RECONNECT: ReconnectPolicy = {
+  initialDelayMs: 250,
+  maxDelayMs: 5_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
+};
+
 export interface ClientOptions extends PeerOptions {
   /** @default "localhost" */
   serverHost?: string;
@@ -65,6 +79,10 @@ export interface ClientOptions extends PeerOptions {
   password?: string;
   /** A token minted with the server's `tokenSecret`, instead of a password. */
   token?: string;
+  /** Reconnect after a lost connection (signaling or WebRTC), with exponential backoff and
+   * jitter; subscriptions and client streams resume by themselves. `false`: a lost connection
+   * closes the client and fails its loops. @default true (250 ms doubling to 5 s, no limit) */
+  reconnect?: boolean | Partial<ReconnectPolicy>;
   /** Time allowed for `connect()`: auth, negotiation, ICE, DTLS and both channels open. @default 15000 */
   connectTimeoutMs?: number;
 }
@@ -154,6 +172,21 @@ function validateTurn(turn: TurnOptions): TurnOptions {
   return { ...turn, urls: [...turn.urls] };
 }
 
+function validateReconnect(option: ClientOptions["reconnect"]): ReconnectPolicy | undefined {
+  if (option === false) return undefined;
+  if (option === undefined || option === true) return DEFAULT_RECONNECT;
+  if (typeof option !== "object" || option === null) {
+    throw new InvalidArgumentError("reconnect must be true, false or a policy object");
+  }
+  const policy = { ...DEFAULT_RECONNECT, ...option };
+  validatePositiveInt(policy.initialDelayMs, "reconnect.initialDelayMs");
+  validatePositiveInt(policy.maxDelayMs, "reconnect.maxDelayMs");
+  if (!(policy.maxAttempts >= 1)) {
+    throw new InvalidArgumentError("reconnect.maxAttempts must be at least 1");
+  }
+  return policy;
+}
+
 /** Server configuration; validated here, so a bad option fails at construction. */
 export class ServerDescriptor {
   readonly host: string;
@@ -233,6 +266,8 @@ export class ClientDescriptor {
   readonly iceTransportPolicy: "all" | "relay";
   readonly maxMessageBytes: number;
   readonly connectTimeoutMs: number;
+  /** undefined: do not reconnect. */
+  readonly reconnect: ReconnectPolicy | undefined;
 
   constructor(options: ClientOptions = {}) {
     const peer = validatePeerOptions(options);
@@ -253,6 +288,7 @@ export class ClientDescriptor {
       throw new InvalidArgumentError("token must be a string");
     }
     this.token = options.token;
+    this.reconnect = validateReconnect(options.reconnect);
     this.connectTimeoutMs = validatePositiveInt(
       options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       "connectTimeoutMs",

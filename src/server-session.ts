@@ -13,6 +13,7 @@ import {
   EVENT_STREAM_CLOSED,
   type StreamClosedNotice,
   type SubscribeReply,
+  type SubscribeRequest,
 } from "./signaling/protocol.js";
 import type { ClientConnection } from "./signaling/server.js";
 import { grantAllows } from "./signaling/tokens.js";
@@ -126,7 +127,7 @@ export class ClientSession {
       iceServers: this.clientIceServers,
       maxMessageBytes: ctx.maxMessageBytes,
     }));
-    conn.handle("subscribe", ({ stream, wait }) => this.subscribe(stream, wait));
+    conn.handle("subscribe", ({ stream, wait, resume }) => this.subscribe(stream, wait, resume));
     conn.handle("start", ({ stream }) => {
       const sub = this.subscriptions.get(stream);
       if (!sub) throw new StreamNotFoundError(stream);
@@ -227,7 +228,11 @@ export class ClientSession {
     this.conn.violations++;
   }
 
-  private async subscribe(name: string, wait: boolean): Promise<SubscribeReply> {
+  private async subscribe(
+    name: string,
+    wait: boolean,
+    resume: SubscribeRequest["resume"],
+  ): Promise<SubscribeReply> {
     this.requireLink();
     if (!grantAllows(this.conn.access.grants.subscribe, name)) {
       throw new ForbiddenError(`the token does not grant subscribe on "${name}"`, name);
@@ -272,8 +277,13 @@ export class ClientSession {
       (s) => this.streamEnded(s),
     );
     this.subscriptions.set(name, subscriber);
+    // Resent first, in the same tick as joining: nothing pushed in between is missed.
+    const missed =
+      resume && resume.epoch === stream.epoch && stream.delivery === "reliable"
+        ? stream.replay(subscriber, resume.after)
+        : 0;
     stream.addSubscriber(subscriber);
-    return reply(stream);
+    return { ...reply(stream), missed };
   }
 
   private unsubscribe(name: string): void {
@@ -342,5 +352,11 @@ export class ClientSession {
 }
 
 function reply(stream: Stream): SubscribeReply {
-  return { streamId: stream.id, delivery: stream.delivery, bufferSize: stream.bufferSize };
+  return {
+    streamId: stream.id,
+    delivery: stream.delivery,
+    bufferSize: stream.bufferSize,
+    epoch: stream.epoch,
+    missed: 0,
+  };
 }

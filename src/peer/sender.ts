@@ -26,6 +26,13 @@ export class OutboundQueue {
     this.queue = new BoundedQueue(capacity);
   }
 
+  /** The link this queue fed is gone: what waits in it is dropped (and counted). */
+  discard(): void {
+    this.queue.dropped += this.queue.length + (this.current ? 1 : 0);
+    this.queue.clear();
+    this.current = undefined;
+  }
+
   get hasWork(): boolean {
     return this.current !== undefined || this.queue.length > 0;
   }

@@ -19,11 +19,18 @@ export interface SubscribeRequest {
   stream: string;
   /** Wait for the stream to be created instead of failing with STREAM_NOT_FOUND. */
   wait: boolean;
+  /** After a reconnect: the stream instance (`epoch`) and the last sequence number received.
+   * A reliable stream of the same epoch first resends what it still holds after it. */
+  resume?: { epoch: string; after: number } | undefined;
 }
 export interface SubscribeReply {
   streamId: number;
   delivery: Delivery;
   bufferSize: number;
+  /** Tells one instance of a stream name from the next (e.g. across a server restart). */
+  epoch: string;
+  /** When resuming: messages gone from the stream's buffer before they could be resent. */
+  missed: number;
 }
 export interface StreamRequest {
   stream: string;
@@ -127,7 +134,16 @@ const MAX_CANDIDATE_LENGTH = 1024;
 /** The schema of every inbound payload. Objects are strict: unknown fields are refused. */
 const schemas = {
   hello: z.strictObject({ protocol: z.number() }),
-  subscribe: z.strictObject({ stream: streamName, wait: z.optional(z.boolean()) }),
+  subscribe: z.strictObject({
+    stream: streamName,
+    wait: z.optional(z.boolean()),
+    resume: z.optional(
+      z.strictObject({
+        epoch: z.string().check(z.maxLength(64)),
+        after: z.number().check(z.int(), z.gte(0), z.lte(0xffffffff)),
+      }),
+    ),
+  }),
   start: z.strictObject({ stream: streamName }),
   unsubscribe: z.strictObject({ stream: streamName }),
   list: z.union([z.strictObject({}), z.null(), z.undefined()]),
@@ -166,7 +182,7 @@ export const parseRequest: { [K in RequestName]: (payload: unknown) => Requests[
   hello: (p) => parse("hello", p),
   subscribe: (p) => {
     const r = parse("subscribe", p);
-    return { stream: r.stream, wait: r.wait === true };
+    return { stream: r.stream, wait: r.wait === true, resume: r.resume };
   },
   start: (p) => parse("start", p),
   unsubscribe: (p) => parse("unsubscribe", p),

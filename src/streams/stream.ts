@@ -3,6 +3,7 @@ import { log } from "../log.js";
 import type { Delivery } from "../peer/link.js";
 import type { StreamSummary } from "../signaling/protocol.js";
 import { OutgoingMessage } from "../wire/outgoing.js";
+import { seqAfter } from "../wire/reassembler.js";
 import { Subscription } from "./subscription.js";
 
 const debug = log("streams");
@@ -35,7 +36,7 @@ export class PushedMessage {
   constructor(
     readonly value: unknown,
     private readonly streamId: number,
-    private readonly seq: number,
+    readonly seq: number,
     private readonly maxMessageBytes: number,
   ) {}
 
@@ -62,6 +63,11 @@ type SubscriberCallback = (subscriberId: string) => void | Promise<void>;
 /** A named server-side stream. Create it with `streams.create(name, options)`. */
 export class Stream {
   readonly id: number;
+  /** Tells this instance of the name from a later one (a reconnecting client resumes only
+   * the same instance). Not a secret. */
+  readonly epoch = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  /** Reliable streams: the last `bufferSize` messages, resent to a client that reconnects. */
+  private readonly retained: PushedMessage[] = [];
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly subscribeCallbacks: SubscriberCallback[] = [];
   private readonly unsubscribeCallbacks: SubscriberCallback[] = [];
@@ -119,6 +125,10 @@ export class Stream {
     // Encode before fan-out, so a value that cannot be sent fails here, for the pusher.
     if (this.remoteSubscribers > 0) this.bytesPushed += message.outgoing.byteLength;
     this.messageCount++;
+    if (this.delivery === "reliable") {
+      this.retained.push(message);
+      if (this.retained.length > this.bufferSize) this.retained.shift();
+    }
     for (const subscriber of this.subscribers.values()) subscriber.deliver(message);
     return this.subscribers.size;
   }
@@ -176,6 +186,17 @@ export class Stream {
       bufferSize: this.bufferSize,
       active: this.active,
     };
+  }
+
+  /**
+   * @internal Hands `subscriber` the retained messages after sequence number `after`;
+   * returns how many it missed because they are no longer retained.
+   */
+  replay(subscriber: Subscriber, after: number): number {
+    const newer = this.retained.filter((m) => seqAfter(m.seq, after));
+    for (const message of newer) subscriber.deliver(message);
+    const first = newer[0]?.seq ?? (this.seq + 1) >>> 0;
+    return (first - after - 1) >>> 0;
   }
 
   /** @internal */

@@ -1,0 +1,41 @@
+// A client at the far end of an impaired link, for the reconnect tests. Subscribes to a reliable
+// stream and pushes a client stream; prints each status as "status <state> <ms since start>",
+// and "result <json>" (the sequence numbers received, in order) once the stream ends.
+// env: SERVER_HOST, SERVER_PORT, ENGINE.
+import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
+import { PASSWORD } from "./net.js";
+
+const env = process.env;
+const client = new Client(
+  new ClientDescriptor({
+    serverHost: env.SERVER_HOST,
+    serverPort: Number(env.SERVER_PORT),
+    password: PASSWORD,
+    engine: env.ENGINE as EngineName,
+    // Attempts that fail fast while the link is down, then retry soon.
+    connectTimeoutMs: 2_000,
+    reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },
+  }),
+);
+const started = performance.now();
+client.on("status", (s) =>
+  console.log(`status ${s.state} ${Math.round(performance.now() - started)}`),
+);
+const streams = new StreamManager();
+streams.registerClientHandlers(client);
+await client.connect();
+const subscription = streams.subscribe("frames");
+// A client stream too: pushes made while reconnecting wait, then flow again.
+let pushing = true;
+const pushes = (async () => {
+  for (let n = 1; pushing; n++) {
+    await streams.pushToServer("up", { n }, { delivery: "reliable" });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+})();
+const seqs: number[] = [];
+for await (const m of subscription) seqs.push((m as { n: number }).n);
+pushing = false;
+await pushes;
+console.log(`result ${JSON.stringify({ seqs, lost: subscription.stats.lost })}`);
+await client.close();

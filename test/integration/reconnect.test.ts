@@ -1,0 +1,180 @@
+// Reconnecting for real: a server that restarts, and a network that drops for 5 s (an
+// impaired link at 100 % loss). Subscriptions and client streams resume by themselves.
+import { afterEach, describe, expect, it } from "vitest";
+import { Server, ServerDescriptor, StreamManager } from "../../src/index.js";
+import { createImpairedLink, impairedLinkUnavailable } from "../helpers/impaired-link.js";
+import { connectClient, ENGINES, PASSWORD, Resources, startServer, until } from "../helpers/net.js";
+import { lineMatching, runTs } from "../helpers/process.js";
+
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+describe.each(ENGINES)("reconnect (%s)", (engine) => {
+  it("a restarted server: the client reconnects and its loops carry on", async () => {
+    const first = await startServer(res, engine);
+    const port = first.server.port;
+    first.streams.create("s");
+    const { client, streams } = await connectClient(res, first.server, engine, {
+      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+    });
+    const states: string[] = [];
+    client.on("status", (s) => states.push(s.state));
+    const received: number[] = [];
+    const loop = (async () => {
+      for await (const m of streams.subscribe("s")) {
+        received.push((m as { n: number }).n);
+        if ((m as { n: number }).n === 2) break;
+      }
+    })();
+    await until(() => first.streams.get("s")?.subscriberCount === 1, "subscribed");
+    await first.streams.get("s")?.push({ n: 1 });
+    await until(() => received.length === 1, "first message");
+
+    await first.server.stop();
+    await until(() => states.includes("reconnecting"), "reconnecting");
+    const stoppedAt = performance.now();
+    // The same port, as a restarted process would have; the stream comes back a bit later.
+    const server = new Server(
+      new ServerDescriptor({
+        host: "127.0.0.1",
+        port,
+        password: PASSWORD,
+        engine,
+        iceBindAddress: "127.0.0.1",
+      }),
+    );
+    const again = new StreamManager({ owner: "server" });
+    again.registerServerHandlers(server);
+    await server.run();
+    res.add(() => server.stop());
+    const up = new Promise<unknown>((r) => again.onClientStream("up", (_id, d) => r(d)));
+    const stream = again.create("s");
+    await until(() => stream.subscriberCount === 1, "resubscribed", 15_000);
+    console.log(
+      `${engine}: server restart → resubscribed in ${Math.round(performance.now() - stoppedAt)} ms`,
+    );
+    await stream.push({ n: 2 });
+    await loop;
+    expect(received).toEqual([1, 2]);
+    expect(states).toEqual(expect.arrayContaining(["reconnecting", "connected"]));
+    expect(client.status.state).toBe("connected");
+    // Client streams work again too.
+    await streams.pushToServer("up", { back: true });
+    expect(await up).toEqual({ back: true });
+  });
+
+  it("close() while reconnecting ends the loops normally and stops trying", async () => {
+    const { server, streams } = await startServer(res, engine);
+    streams.create("s");
+    const { client, streams: clientStreams } = await connectClient(res, server, engine, {
+      reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
+    });
+    const loop = (async () => {
+      for await (const _ of clientStreams.subscribe("s"));
+    })();
+    await until(() => streams.get("s")?.subscriberCount === 1, "subscribed");
+    await server.stop();
+    await until(() => client.status.state === "reconnecting", "reconnecting");
+    await client.close();
+    await loop;
+    expect(client.status.state).toBe("closed");
+  });
+
+  it("gives up after maxAttempts, failing the loops with the last error", async () => {
+    const { server, streams } = await startServer(res, engine);
+    streams.create("s");
+    const { client, streams: clientStreams } = await connectClient(res, server, engine, {
+      reconnect: { initialDelayMs: 20, maxDelayMs: 40, maxAttempts: 3 },
+      connectTimeoutMs: 3000,
+    });
+    const attempts: number[] = [];
+    client.on("status", (s) => s.state === "reconnecting" && attempts.push(s.attempt));
+    const loop = (async () => {
+      for await (const _ of clientStreams.subscribe("s"));
+    })();
+    await until(() => streams.get("s")?.subscriberCount === 1, "subscribed");
+    await server.stop();
+    await expect(loop).rejects.toMatchObject({ code: "CONNECTION_FAILED" });
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(client.status.state).toBe("closed");
+  });
+});
+
+const unavailable = impairedLinkUnavailable();
+describe.skipIf(unavailable !== undefined)("a network that drops for 5 s", () => {
+  it.each(ENGINES)("%s: the client resumes; the reliable stream loses nothing", async (engine) => {
+    const link = await createImpairedLink({ delayMs: 1, loss: 0 });
+    res.add(() => link.close().then(() => undefined));
+    // Heartbeats of 0.5 s with 1 s to answer: a dead link is noticed within 1.5 s.
+    const { server, streams } = await startServer(res, engine, {
+      host: link.hostAddress,
+      iceBindAddress: link.hostAddress,
+      pingIntervalMs: 500,
+      pingTimeoutMs: 1000,
+    });
+    // Retains 600 messages (20 s at 30 fps) for a client that comes back.
+    const stream = streams.create("frames", { delivery: "reliable", bufferSize: 600 });
+    const ups: number[] = [];
+    streams.onClientStream("up", (_id, d) => ups.push((d as { n: number }).n));
+    const viewer = runTs(
+      res,
+      "test/helpers/resume-viewer.ts",
+      {
+        SERVER_HOST: link.hostAddress,
+        SERVER_PORT: String(server.port),
+        ENGINE: engine,
+      },
+      [],
+      link.ns,
+    );
+    const statuses: string[] = [];
+    viewer.stdout.on("data", (c: Buffer) =>
+      statuses.push(
+        ...c
+          .toString()
+          .split("\n")
+          .filter((l) => l.startsWith("status")),
+      ),
+    );
+    const result = lineMatching(viewer, /^result (.*)$/);
+    await until(() => stream.subscriberCount === 1, "viewer subscribed", 15_000);
+
+    let n = 0;
+    const send = async (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        await stream.push({ n: ++n });
+        await new Promise((r) => setTimeout(r, 1000 / 30));
+      }
+    };
+    await send(2000);
+    link.setLoss(1);
+    const droppedAt = performance.now();
+    await send(5000);
+    link.setLoss(0);
+    const restoredAt = performance.now();
+    await until(() => stream.subscriberCount === 1, "viewer back", 20_000);
+    const resumedAfter = performance.now() - restoredAt;
+    await send(1000);
+    await stream.close();
+    const { seqs, lost } = JSON.parse((await result)[1] as string) as {
+      seqs: number[];
+      lost: number;
+    };
+    console.log(
+      `${engine}: 5 s outage → resumed ${Math.round(resumedAfter)} ms after the link came back ` +
+        `(${Math.round(restoredAt - droppedAt)} ms down); ${seqs.length}/${n} received, lost ${lost}; ` +
+        `client pushes received ${ups.length}; ${statuses.join(", ")}`,
+    );
+    expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(lost).toBe(0);
+    expect(statuses.some((l) => l.startsWith("status reconnecting"))).toBe(true);
+    // The client stream's pushes flowed before and after the outage, in order, once each.
+    const missing = Array.from({ length: Math.max(...ups) }, (_, i) => i + 1).filter(
+      (x) => !ups.includes(x),
+    );
+    console.log(`${engine}: client pushes missing: ${JSON.stringify(missing)}`);
+    expect([...ups].sort((a, b) => a - b)).toEqual(ups);
+    expect(new Set(ups).size).toBe(ups.length);
+  });
+});
