@@ -20,6 +20,7 @@ import { SignalingClient } from "./signaling/client.js";
 import type { StreamSummary, SubscribeReply, SubscribeRequest } from "./signaling/protocol.js";
 import type { PushToServerOptions, RemoteStreams, SubscribeOptions } from "./streams/manager.js";
 import { Subscription } from "./streams/subscription.js";
+import { BoundedQueue } from "./util/bounded-queue.js";
 import { Emitter } from "./util/emitter.js";
 import { decodeBody } from "./wire/codec.js";
 import { OutgoingMessage } from "./wire/outgoing.js";
@@ -60,6 +61,9 @@ interface Outbound {
   delivery: Delivery;
   queue: OutboundQueue;
   seq: number;
+  /** Reliable: the last `bufferSize` messages, resent after a reconnect if the server
+   * did not take them. */
+  recent: BoundedQueue<OutgoingMessage> | undefined;
 }
 
 /**
@@ -70,6 +74,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   readonly descriptor: ClientDescriptor;
   /** A new one for each connection to the server. */
   private signaling = new SignalingClient();
+  /** This client's own id, the same across its reconnects (unlike the server-given `id`). */
+  private readonly instance = randomHex(16);
   private link: PeerLink | undefined;
   private clientId: string | undefined;
   private currentStatus: ClientStatus = { state: "idle" };
@@ -143,7 +149,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     await signaling.connect(d.url, { password: d.password, token: d.token }, d.connectTimeoutMs);
     const hello = await signaling.request(
       "hello",
-      { protocol: PROTOCOL_VERSION },
+      { protocol: PROTOCOL_VERSION, instance: this.instance },
       remaining(deadline),
     );
     if (hello.protocol !== PROTOCOL_VERSION) {
@@ -252,9 +258,20 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       entry.ready.catch(() => undefined);
     }
     for (const [name, out] of this.outbound) {
+      const link = this.link;
       out.ready = this.signaling
         .request("publish", { stream: name, delivery: out.delivery })
-        .then((r) => r.streamId);
+        .then(({ streamId, after }) => {
+          // What the server did not take before the connection broke, sent again first.
+          // (A restarted server knows nothing of it: it is not sent twice to the new one.)
+          if (after !== undefined && link) {
+            for (const m of out.recent?.items() ?? []) {
+              if (seqAfter(m.seq, after))
+                link.send(out.delivery, out.queue, m.withStreamId(streamId));
+            }
+          }
+          return streamId;
+        });
       out.ready.catch(() => undefined);
     }
   }
@@ -296,11 +313,13 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       const ready = this.signaling
         .request("publish", { stream: name, delivery })
         .then((r) => r.streamId);
+      const bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
       out = {
         ready,
         delivery,
-        queue: new OutboundQueue(options.bufferSize ?? DEFAULT_BUFFER_SIZE),
+        queue: new OutboundQueue(bufferSize),
         seq: 0,
+        recent: delivery === "reliable" ? new BoundedQueue(bufferSize) : undefined,
       };
       this.outbound.set(name, out);
       ready.catch(() => this.outbound.delete(name));
@@ -317,11 +336,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const link = this.link;
     if (!link) throw notConnected();
     out.seq = (out.seq + 1) >>> 0;
-    link.send(
-      out.delivery,
-      out.queue,
-      new OutgoingMessage(streamId, out.seq, data, this.maxMessageBytes),
-    );
+    const message = new OutgoingMessage(streamId, out.seq, data, this.maxMessageBytes);
+    out.recent?.push(message);
+    link.send(out.delivery, out.queue, message);
   }
 
   async listStreams(): Promise<StreamSummary[]> {
@@ -584,6 +601,13 @@ function asConduitError(err: unknown): ConduitError {
 function backoffMs(policy: ReconnectPolicy, attempt: number): number {
   const full = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
   return full / 2 + Math.random() * (full / 2);
+}
+
+/** Random hex digits; crypto.getRandomValues works in plain-http pages too. */
+function randomHex(bytes: number): string {
+  const out = new Uint8Array(bytes);
+  crypto.getRandomValues(out);
+  return Array.from(out, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function remaining(deadline: number): number {

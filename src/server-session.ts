@@ -11,6 +11,7 @@ import { type Delivery, PeerLink } from "./peer/link.js";
 import { OutboundQueue } from "./peer/sender.js";
 import {
   EVENT_STREAM_CLOSED,
+  type PublishReply,
   type StreamClosedNotice,
   type SubscribeReply,
   type SubscribeRequest,
@@ -19,7 +20,9 @@ import type { ClientConnection } from "./signaling/server.js";
 import { grantAllows } from "./signaling/tokens.js";
 import type { StreamManager } from "./streams/manager.js";
 import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "./streams/stream.js";
+import type { UpstreamProgress } from "./upstream-progress.js";
 import { decodeBody } from "./wire/codec.js";
+import { seqAfter } from "./wire/reassembler.js";
 
 const debug = log("server");
 
@@ -47,6 +50,7 @@ export interface SessionContext {
   peerConfig: Omit<PeerConfig, "iceServers">;
   maxMessageBytes: number;
   streams(): StreamManager | undefined;
+  upstreamProgress: UpstreamProgress;
 }
 
 /** A remote client as one of a stream's subscribers; its id is the client id. */
@@ -99,6 +103,8 @@ export class ClientSession {
   private readonly subscriptions = new Map<string, RemoteSubscriber>();
   private readonly waits = new Set<() => void>();
   private readonly upstreams = new Map<number, { name: string; delivery: Delivery }>();
+  /** The client's own id for itself, the same across reconnects (see UpstreamProgress). */
+  private instance: string | undefined;
   private readonly upstreamIds = new Map<string, number>();
   private closed = false;
   private readonly peerConfig: PeerConfig;
@@ -121,12 +127,15 @@ export class ClientSession {
       if (message.kind === "description" && message.type === "offer") this.acceptOffer(message.sdp);
       else if (this.link) this.link.applyRemote(message).catch((err) => this.peerError(err));
     });
-    conn.handle("hello", () => ({
-      clientId: this.id,
-      protocol: PROTOCOL_VERSION,
-      iceServers: this.clientIceServers,
-      maxMessageBytes: ctx.maxMessageBytes,
-    }));
+    conn.handle("hello", ({ instance }) => {
+      this.instance = instance;
+      return {
+        clientId: this.id,
+        protocol: PROTOCOL_VERSION,
+        iceServers: this.clientIceServers,
+        maxMessageBytes: ctx.maxMessageBytes,
+      };
+    });
     conn.handle("subscribe", ({ stream, wait, resume }) => this.subscribe(stream, wait, resume));
     conn.handle("start", ({ stream }) => {
       const sub = this.subscriptions.get(stream);
@@ -206,7 +215,9 @@ export class ClientSession {
     });
     this.link = link;
     link.on("signal", (message) => this.conn.sendSignal(message));
-    link.on("message", (delivery, streamId, _seq, body) => this.receive(delivery, streamId, body));
+    link.on("message", (delivery, streamId, seq, body) =>
+      this.receive(delivery, streamId, seq, body),
+    );
     link.on("close", (reason) => {
       if (this.link !== link) return; // a replaced attempt
       if (!link.opened) {
@@ -309,7 +320,7 @@ export class ClientSession {
     this.conn.notify(EVENT_STREAM_CLOSED, notice);
   }
 
-  private publish(name: string, delivery: Delivery): { streamId: number } {
+  private publish(name: string, delivery: Delivery): PublishReply {
     this.requireLink();
     if (!grantAllows(this.conn.access.grants.publish, name)) {
       throw new ForbiddenError(`the token does not grant publish on "${name}"`, name);
@@ -320,7 +331,7 @@ export class ClientSession {
       if (up && up.delivery !== delivery) {
         throw new ProtocolError(`client stream "${name}" was published as ${up.delivery}`);
       }
-      return { streamId: known };
+      return { streamId: known, after: this.progressOf(name, delivery) };
     }
     if (this.upstreams.size >= MAX_PUBLISHED_STREAMS_PER_CLIENT) {
       throw new ProtocolError(
@@ -331,14 +342,25 @@ export class ClientSession {
     const streamId = this.upstreams.size + 1;
     this.upstreams.set(streamId, { name, delivery });
     this.upstreamIds.set(name, streamId);
-    return { streamId };
+    return { streamId, after: this.progressOf(name, delivery) };
   }
 
-  private receive(delivery: Delivery, streamId: number, body: Uint8Array): void {
+  private progressOf(name: string, delivery: Delivery): number | undefined {
+    if (delivery !== "reliable" || this.instance === undefined) return undefined;
+    return this.ctx.upstreamProgress.get(this.instance, name);
+  }
+
+  private receive(delivery: Delivery, streamId: number, seq: number, body: Uint8Array): void {
     const up = this.upstreams.get(streamId);
     if (!up || up.delivery !== delivery) {
       this.rejectedMessages++;
       return;
+    }
+    if (delivery === "reliable" && this.instance !== undefined) {
+      // Resent after a reconnect but taken already: skip it.
+      const last = this.ctx.upstreamProgress.get(this.instance, up.name);
+      if (last !== undefined && !seqAfter(seq, last)) return;
+      this.ctx.upstreamProgress.set(this.instance, up.name, seq);
     }
     let value: unknown;
     try {

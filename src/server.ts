@@ -7,6 +7,7 @@ import { ClientSession, type ClientStats } from "./server-session.js";
 import { SignalingServer } from "./signaling/server.js";
 import { mintTurnCredentials } from "./signaling/turn.js";
 import type { StreamHost, StreamManager } from "./streams/manager.js";
+import { UpstreamProgress } from "./upstream-progress.js";
 import { Emitter } from "./util/emitter.js";
 
 const debug = log("server");
@@ -28,6 +29,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
   readonly descriptor: ServerDescriptor;
   private readonly startupHooks: StartupHook[] = [];
   private readonly sessions = new Map<string, ClientSession>();
+  private readonly upstreamProgress = new UpstreamProgress();
   private signaling: SignalingServer | undefined;
   private streams: StreamManager | undefined;
   private listeningPort: number | undefined;
@@ -99,6 +101,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
           peerConfig: { bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
           maxMessageBytes: d.maxMessageBytes,
           streams: () => this.streams,
+          upstreamProgress: this.upstreamProgress,
         },
         (s) => {
           this.sessions.delete(s.id);

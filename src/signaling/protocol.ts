@@ -41,6 +41,9 @@ export interface PublishRequest {
 }
 export interface PublishReply {
   streamId: number;
+  /** Reliable client streams: the last sequence number the server took from this client
+   * instance on this stream, before a reconnect; the client resends what came after. */
+  after?: number | undefined;
 }
 export interface StreamSummary {
   name: string;
@@ -59,7 +62,8 @@ export interface ListReply {
 
 /** Requests from client to server, each answered through the Socket.IO acknowledgement. */
 export interface Requests {
-  hello: { request: { protocol: number }; reply: HelloReply };
+  /** `instance`: the client's random id, the same across its reconnects. */
+  hello: { request: { protocol: number; instance?: string | undefined }; reply: HelloReply };
   subscribe: { request: SubscribeRequest; reply: SubscribeReply };
   /** Sent once the client knows the stream id from the subscribe reply: only then does the
    * server start sending, so no message arrives under an id the client cannot place. */
@@ -133,7 +137,10 @@ const MAX_CANDIDATE_LENGTH = 1024;
 
 /** The schema of every inbound payload. Objects are strict: unknown fields are refused. */
 const schemas = {
-  hello: z.strictObject({ protocol: z.number() }),
+  hello: z.strictObject({
+    protocol: z.number(),
+    instance: z.optional(z.string().check(z.minLength(16), z.maxLength(64))),
+  }),
   subscribe: z.strictObject({
     stream: streamName,
     wait: z.optional(z.boolean()),

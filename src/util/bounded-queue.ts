@@ -1,13 +1,13 @@
 /** FIFO ring buffer of fixed capacity: pushing onto a full queue drops (and counts) the oldest. */
 export class BoundedQueue<T> {
-  private items: (T | undefined)[];
+  private slots: (T | undefined)[];
   private head = 0;
   private count = 0;
   /** Items dropped because the queue was full. */
   dropped = 0;
 
   constructor(private cap: number) {
-    this.items = new Array(cap);
+    this.slots = new Array(cap);
   }
 
   get capacity(): number {
@@ -19,7 +19,7 @@ export class BoundedQueue<T> {
     const kept: T[] = [];
     while (this.count > 0) kept.push(this.shift() as T);
     this.cap = capacity;
-    this.items = new Array(capacity);
+    this.slots = new Array(capacity);
     this.head = 0;
     const excess = Math.max(0, kept.length - capacity);
     this.dropped += excess;
@@ -37,18 +37,23 @@ export class BoundedQueue<T> {
       evicted = this.shift();
       this.dropped++;
     }
-    this.items[(this.head + this.count) % this.cap] = item;
+    this.slots[(this.head + this.count) % this.cap] = item;
     this.count++;
     return evicted;
   }
 
   shift(): T | undefined {
     if (this.count === 0) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head] = undefined;
+    const item = this.slots[this.head];
+    this.slots[this.head] = undefined;
     this.head = (this.head + 1) % this.cap;
     this.count--;
     return item;
+  }
+
+  /** The items, oldest first, without removing them. */
+  *items(): IterableIterator<T> {
+    for (let i = 0; i < this.count; i++) yield this.slots[(this.head + i) % this.cap] as T;
   }
 
   clear(): void {

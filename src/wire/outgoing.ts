@@ -19,12 +19,19 @@ export class OutgoingMessage {
     readonly seq: number,
     value: unknown,
     maxMessageBytes: number,
+    /** An encoding made already (see withStreamId). */
+    encoded?: Uint8Array,
   ) {
-    this.roomy = encodeBody(value, HEADER_BYTES);
+    this.roomy = encoded ?? encodeBody(value, HEADER_BYTES);
     this.body = this.roomy.subarray(HEADER_BYTES);
     if (this.body.byteLength > maxMessageBytes) {
       throw new MessageTooLargeError(this.body.byteLength, maxMessageBytes);
     }
+  }
+
+  /** The same message under another stream id (a reconnect may renumber streams). */
+  withStreamId(streamId: number): OutgoingMessage {
+    return new OutgoingMessage(streamId, this.seq, undefined, Number.POSITIVE_INFINITY, this.roomy);
   }
 
   private get header() {

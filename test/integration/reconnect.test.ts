@@ -169,12 +169,9 @@ describe.skipIf(unavailable !== undefined)("a network that drops for 5 s", () =>
     expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(lost).toBe(0);
     expect(statuses.some((l) => l.startsWith("status reconnecting"))).toBe(true);
-    // The client stream's pushes flowed before and after the outage, in order, once each.
-    const missing = Array.from({ length: Math.max(...ups) }, (_, i) => i + 1).filter(
-      (x) => !ups.includes(x),
-    );
-    console.log(`${engine}: client pushes missing: ${JSON.stringify(missing)}`);
-    expect([...ups].sort((a, b) => a - b)).toEqual(ups);
-    expect(new Set(ups).size).toBe(ups.length);
+    // The reliable client stream too: every push arrived, in order, once, though some were
+    // sent into the dead link before the client noticed (they are resent).
+    expect(ups).toEqual(Array.from({ length: ups.length }, (_, i) => i + 1));
+    expect(ups.length).toBeGreaterThan(50);
   });
 });
