@@ -1,9 +1,5 @@
-import {
-  DEFAULT_BUFFER_SIZE,
-  DEFAULT_DELIVERY,
-  LINK_RETRY_DELAYS_MS,
-  PROTOCOL_VERSION,
-} from "./defaults.js";
+import { Connection, type LinkMode } from "./connection.js";
+import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY } from "./defaults.js";
 import { ClientDescriptor, type ReconnectPolicy } from "./descriptors.js";
 import {
   AuthenticationError,
@@ -12,11 +8,9 @@ import {
   InvalidArgumentError,
 } from "./errors.js";
 import { log } from "./log.js";
-import type { Engine, IceServer } from "./peer/engine.js";
-import { loadEngine } from "./peer/engines.js";
-import { type Delivery, PeerLink } from "./peer/link.js";
+import type { Delivery, PeerLink } from "./peer/link.js";
 import { OutboundQueue, type OutboundStats } from "./peer/sender.js";
-import { SignalingClient } from "./signaling/client.js";
+import type { SignalingClient } from "./signaling/client.js";
 import type { StreamSummary, SubscribeReply, SubscribeRequest } from "./signaling/protocol.js";
 import type { PushToServerOptions, RemoteStreams, SubscribeOptions } from "./streams/manager.js";
 import { Subscription } from "./streams/subscription.js";
@@ -32,6 +26,9 @@ export type ClientStatus =
   | { state: "idle" }
   | { state: "connecting" }
   | { state: "connected"; clientId: string }
+  /** Connected, with the data relayed over Socket.IO: WebRTC could not connect (or is off).
+   * Same API and delivery; the client moves to WebRTC once it connects. */
+  | { state: "fallback"; clientId: string }
   /** The connection was lost; attempt `attempt` to get it back is next. Subscriptions and
    * client streams wait, and resume by themselves. */
   | { state: "reconnecting"; attempt: number; error: ConduitError }
@@ -72,12 +69,12 @@ interface Outbound {
  */
 export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   readonly descriptor: ClientDescriptor;
-  /** A new one for each connection to the server. */
-  private signaling = new SignalingClient();
+  /** The current connection to the server; a new one after each reconnect or upgrade. */
+  private connection: Connection | undefined;
   /** This client's own id, the same across its reconnects (unlike the server-given `id`). */
   private readonly instance = randomHex(16);
-  private link: PeerLink | undefined;
   private clientId: string | undefined;
+  private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
   private currentStatus: ClientStatus = { state: "idle" };
   private maxMessageBytes: number;
   private readonly inboundByName = new Map<string, Inbound>();
@@ -114,7 +111,26 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
 
   /** Connected, or getting the connection back: subscribing and pushing are possible. */
   private get isUp(): boolean {
-    return this.currentStatus.state === "connected" || this.currentStatus.state === "reconnecting";
+    return this.isConnected || this.currentStatus.state === "reconnecting";
+  }
+
+  /** Data flows: over WebRTC, or over the fallback relay. */
+  private get isConnected(): boolean {
+    return this.currentStatus.state === "connected" || this.currentStatus.state === "fallback";
+  }
+
+  private get link(): PeerLink | undefined {
+    return this.connection?.link;
+  }
+
+  private get signaling(): SignalingClient | undefined {
+    return this.connection?.signaling;
+  }
+
+  private get linkMode(): LinkMode {
+    const d = this.descriptor;
+    if (!d.webrtc) return "relay";
+    return d.fallbackAfterMs === undefined ? "webrtc" : "auto";
   }
 
   /**
@@ -129,53 +145,71 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       );
     }
     this.setStatus({ state: "connecting" });
+    let connection: Connection;
     try {
-      await this.establish();
+      connection = await Connection.open(this.descriptor, this.instance, this.linkMode);
     } catch (err) {
       const error = asConduitError(err);
       this.shutdown("connect failed", error);
       throw error;
     }
-    this.setStatus({ state: "connected", clientId: this.clientId as string });
+    if (this.shuttingDown) {
+      connection.close("client closed while connecting");
+      return;
+    }
+    this.install(connection);
   }
 
-  /** One connection: signaling, authentication, hello, and the WebRTC link. */
-  private async establish(): Promise<void> {
-    const d = this.descriptor;
-    const deadline = Date.now() + d.connectTimeoutMs;
-    const engine = await loadEngine(d.engine);
-    const signaling = new SignalingClient();
-    this.signaling = signaling;
-    await signaling.connect(d.url, { password: d.password, token: d.token }, d.connectTimeoutMs);
-    const hello = await signaling.request(
-      "hello",
-      { protocol: PROTOCOL_VERSION, instance: this.instance },
-      remaining(deadline),
-    );
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      throw new ConnectionError(
-        `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
-      );
-    }
-    this.clientId = hello.clientId;
-    this.maxMessageBytes = Math.min(this.descriptor.maxMessageBytes, hello.maxMessageBytes);
-    await this.openLink(engine, [...hello.iceServers, ...d.iceServers], deadline);
-    const link = this.link;
-    signaling.on("disconnect", (reason) => {
-      if (this.signaling === signaling)
-        this.connectionLost(`signaling lost: ${reason}`, signalingLost(reason));
-    });
-    link?.on("close", (reason) => {
-      if (this.link === link) this.connectionLost(`peer link lost: ${reason}`, lost());
-    });
-    signaling.on("streamClosed", ({ stream, streamId, lastSeq }) =>
+  /** Makes `connection` the current one, and says so in the status. */
+  private install(connection: Connection): void {
+    this.connection = connection;
+    this.clientId = connection.clientId;
+    this.maxMessageBytes = connection.maxMessageBytes;
+    connection.on("message", (streamId, seq, body) => this.receive(streamId, seq, body));
+    connection.on("streamClosed", ({ stream, streamId, lastSeq }) =>
       this.streamClosed(stream, streamId, lastSeq),
     );
+    connection.on("lost", (reason, error) => this.connectionLost(reason, error));
+    if (connection.relayed) {
+      this.setStatus({ state: "fallback", clientId: connection.clientId });
+      this.scheduleUpgrade();
+    } else {
+      this.setStatus({ state: "connected", clientId: connection.clientId });
+    }
+  }
+
+  /** While relaying, tries WebRTC again now and then; moves over once it connects. */
+  private scheduleUpgrade(): void {
+    const after = this.descriptor.upgradeAfterMs;
+    if (!this.descriptor.webrtc || after === undefined) return;
+    clearTimeout(this.upgradeTimer);
+    this.upgradeTimer = setTimeout(() => void this.upgrade(), after);
+  }
+
+  private async upgrade(): Promise<void> {
+    const relayed = this.connection;
+    if (this.shuttingDown || !relayed?.relayed || this.currentStatus.state !== "fallback") return;
+    let direct: Connection;
+    try {
+      direct = await Connection.open(this.descriptor, this.instance, "webrtc");
+    } catch (err) {
+      debug("%s WebRTC still unavailable: %s", this.clientId, (err as Error).message);
+      this.scheduleUpgrade();
+      return;
+    }
+    if (this.shuttingDown || this.connection !== relayed) {
+      direct.close("not needed");
+      return;
+    }
+    debug("%s WebRTC connected: leaving the relay", this.clientId);
+    this.dropConnection("upgraded to WebRTC");
+    this.install(direct);
+    this.resumeStreams();
   }
 
   /** The connection broke: reconnect, unless told not to or the server refused us. */
   private connectionLost(reason: string, error: ConduitError): void {
-    if (this.shuttingDown || this.reconnected || this.currentStatus.state !== "connected") return;
+    if (this.shuttingDown || this.reconnected || !this.isConnected) return;
     const policy = this.descriptor.reconnect;
     if (!policy || error instanceof AuthenticationError) {
       this.shutdown(reason, error);
@@ -199,8 +233,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.setStatus({ state: "reconnecting", attempt, error });
       await this.pause(backoffMs(policy, attempt));
       if (this.shuttingDown) return;
+      let connection: Connection;
       try {
-        await this.establish();
+        connection = await Connection.open(this.descriptor, this.instance, this.linkMode);
       } catch (err) {
         if (this.shuttingDown) return;
         error = asConduitError(err);
@@ -212,9 +247,12 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
         debug("%s reconnect attempt %d failed: %s", this.clientId, attempt, error.message);
         continue;
       }
-      if (this.shuttingDown) return;
+      if (this.shuttingDown) {
+        connection.close("client closed while reconnecting");
+        return;
+      }
+      this.install(connection);
       this.resumeStreams();
-      this.setStatus({ state: "connected", clientId: this.clientId as string });
       this.endReconnectWait?.();
       this.reconnected = undefined;
       return;
@@ -236,10 +274,10 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
 
   /** Closes the link and the signaling connection, keeping subscriptions and client streams. */
   private dropConnection(reason: string): void {
-    const link = this.link;
-    this.link = undefined;
-    link?.close(reason);
-    this.signaling.destroy();
+    clearTimeout(this.upgradeTimer);
+    const connection = this.connection;
+    this.connection = undefined;
+    connection?.close(reason);
     this.inboundById.clear();
     for (const out of this.outbound.values()) out.queue.discard();
   }
@@ -257,14 +295,14 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       entry.ready = this.requestInbound(entry, true, resume);
       entry.ready.catch(() => undefined);
     }
+    const { signaling, link } = this.connection as Connection;
     for (const [name, out] of this.outbound) {
-      const link = this.link;
-      out.ready = this.signaling
+      out.ready = signaling
         .request("publish", { stream: name, delivery: out.delivery })
         .then(({ streamId, after }) => {
           // What the server did not take before the connection broke, sent again first.
           // (A restarted server knows nothing of it: it is not sent twice to the new one.)
-          if (after !== undefined && link) {
+          if (after !== undefined) {
             for (const m of out.recent?.items() ?? []) {
               if (seqAfter(m.seq, after))
                 link.send(out.delivery, out.queue, m.withStreamId(streamId));
@@ -306,11 +344,12 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   async publish(name: string, data: unknown, options: PushToServerOptions): Promise<void> {
     // While reconnecting, a push waits for the connection to come back.
     if (this.reconnected) await this.reconnected;
-    if (this.currentStatus.state !== "connected" || !this.link) throw notConnected();
+    const signaling = this.signaling;
+    if (!this.isConnected || !signaling) throw notConnected();
     let out = this.outbound.get(name);
     if (!out) {
       const delivery = options.delivery ?? (DEFAULT_DELIVERY as Delivery);
-      const ready = this.signaling
+      const ready = signaling
         .request("publish", { stream: name, delivery })
         .then((r) => r.streamId);
       const bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
@@ -343,8 +382,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
 
   async listStreams(): Promise<StreamSummary[]> {
     if (this.reconnected) await this.reconnected;
-    if (this.currentStatus.state !== "connected") throw notConnected();
-    return (await this.signaling.request("list", {})).streams;
+    const signaling = this.signaling;
+    if (!this.isConnected || !signaling) throw notConnected();
+    return (await signaling.request("list", {})).streams;
   }
 
   /** Per client stream: messages handed to the link, bytes, drops, queue depth. */
@@ -352,99 +392,6 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const out: Record<string, OutboundStats> = {};
     for (const [name, o] of this.outbound) out[name] = o.queue.stats;
     return out;
-  }
-
-  /**
-   * Sets up the WebRTC link. A setup that fails outright (ICE or DTLS failure; libdatachannel
-   * loses about 1 loopback handshake in 70 under load) is tried again with a fresh peer
-   * connection after each pause in LINK_RETRY_DELAYS_MS, within the connect deadline.
-   */
-  private async openLink(engine: Engine, iceServers: IceServer[], deadline: number): Promise<void> {
-    this.signaling.on("signal", (message) => {
-      this.link?.applyRemote(message).catch((err) => debug("bad signal from server: %O", err));
-    });
-    for (let attempt = 1; ; attempt++) {
-      const link = this.createLink(engine, iceServers);
-      const failure = await this.awaitOpen(link, deadline);
-      if (!failure) break;
-      link.close(failure.message);
-      const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
-      if (pause === undefined || failure.final || Date.now() + pause >= deadline) {
-        throw failure.error;
-      }
-      debug(
-        "%s link attempt %d failed (%s); again in %d ms",
-        this.clientId,
-        attempt,
-        failure.message,
-        pause,
-      );
-      // Let the failed peer connections finish closing before the next one starts.
-      await new Promise((r) => setTimeout(r, pause));
-      if (this.shuttingDown) throw failure.error;
-    }
-  }
-
-  private createLink(engine: Engine, iceServers: IceServer[]): PeerLink {
-    const d = this.descriptor;
-    const link = new PeerLink(
-      this.clientId as string,
-      engine,
-      { iceServers, bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
-      { maxMessageBytes: this.maxMessageBytes },
-    );
-    this.link = link;
-    link.on("signal", (message) => this.signaling.sendSignal(message));
-    link.on("message", (_delivery, streamId, seq, body) => this.receive(streamId, seq, body));
-    return link;
-  }
-
-  /**
-   * Resolves undefined once both channels are open, or with why they did not; a `final`
-   * failure (out of time, or the signaling connection lost) is not worth another attempt.
-   */
-  private awaitOpen(
-    link: PeerLink,
-    deadline: number,
-  ): Promise<{ error: ConduitError; message: string; final: boolean } | undefined> {
-    return new Promise((resolve) => {
-      let lastState = "new";
-      const fail = (message: string, final: boolean, cause?: unknown, error?: ConduitError) => {
-        cleanup();
-        resolve({
-          error: error ?? new ConnectionError(message, "CONNECTION_FAILED", { cause }),
-          message,
-          final,
-        });
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            `WebRTC link not open within ${this.descriptor.connectTimeoutMs} ms (peer state: ${lastState})`,
-            true,
-          ),
-        remaining(deadline),
-      );
-      const offState = link.on("state", (s) => {
-        lastState = s;
-      });
-      const offOpen = link.on("open", () => {
-        cleanup();
-        resolve(undefined);
-      });
-      const offClose = link.on("close", (reason) => fail(`WebRTC link failed: ${reason}`, false));
-      const offLost = this.signaling.on("disconnect", (reason) =>
-        fail(`signaling lost while connecting: ${reason}`, true, undefined, signalingLost(reason)),
-      );
-      const cleanup = () => {
-        clearTimeout(timer);
-        offState();
-        offOpen();
-        offClose();
-        offLost();
-      };
-      link.start().catch((err) => fail("could not create the WebRTC offer", false, err));
-    });
   }
 
   /** Makes the entry that all local subscribers of `name` share, and subscribes it. */
@@ -471,6 +418,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const name = entry.name;
     if (this.reconnected) await this.reconnected;
     const signaling = this.signaling;
+    if (!signaling) throw notConnected();
     let reply: SubscribeReply;
     try {
       reply = await signaling.request("subscribe", { stream: name, wait, resume }, undefined, name);
@@ -503,8 +451,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     if (!entry.reply) return; // the reply handler unsubscribes
     this.inboundById.delete(entry.reply.streamId);
     this.link?.forgetStream(entry.reply.delivery, entry.reply.streamId);
-    if (this.currentStatus.state === "connected") {
-      this.signaling.request("unsubscribe", { stream: entry.name }).catch(() => undefined);
+    if (this.isConnected) {
+      this.signaling?.request("unsubscribe", { stream: entry.name }).catch(() => undefined);
     }
   }
 
@@ -577,9 +525,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     this.inboundByName.clear();
     this.inboundById.clear();
     this.outbound.clear();
-    this.link?.close(reason);
-    this.link = undefined;
-    this.signaling.destroy();
+    this.dropConnection(reason);
     this.endReconnectWait?.();
     this.reconnected = undefined;
     this.setStatus(error ? { state: "closed", reason, error } : { state: "closed", reason });
@@ -610,21 +556,10 @@ function randomHex(bytes: number): string {
   return Array.from(out, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function remaining(deadline: number): number {
+function _remaining(deadline: number): number {
   return Math.max(1, deadline - Date.now());
 }
 
 function notConnected(): ConnectionError {
   return new ConnectionError("not connected; await client.connect() first", "NOT_CONNECTED");
-}
-
-function lost(): ConnectionError {
-  return new ConnectionError("connection to the server was lost");
-}
-
-/** Why the signaling connection ended, as the error its users see. */
-function signalingLost(reason: string): ConduitError {
-  return reason === "token expired"
-    ? new AuthenticationError("the token expired", "TOKEN_EXPIRED")
-    : lost();
 }

@@ -36,6 +36,10 @@ export const STREAM_NAME_MAX_LENGTH = 128;
 
 /** Time for `client.connect()`: auth, offer/answer, ICE, DTLS, SCTP, both channels open. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+/** WebRTC not connected after this long: relay the data over Socket.IO instead. */
+export const DEFAULT_FALLBACK_AFTER_MS = 5_000;
+/** While relaying, try WebRTC again after this long. */
+export const DEFAULT_UPGRADE_AFTER_MS = 30_000;
 /** Pauses before each new WebRTC setup when one fails outright (ICE/DTLS failure) during
  * connect(): three attempts in all. */
 export const LINK_RETRY_DELAYS_MS: readonly number[] = [50, 250];

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FALLBACK_AFTER_MS,
   DEFAULT_HOST,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PING_INTERVAL_MS,
   DEFAULT_PING_TIMEOUT_MS,
   DEFAULT_PORT,
   DEFAULT_SERVER_HOST,
+  DEFAULT_UPGRADE_AFTER_MS,
   MIN_TOKEN_SECRET_BYTES,
 } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -79,6 +81,15 @@ export interface ClientOptions extends PeerOptions {
   password?: string;
   /** A token minted with the server's `tokenSecret`, instead of a password. */
   token?: string;
+  /** Use WebRTC for data. false: always relay the data over the Socket.IO connection.
+   * @default true */
+  webrtc?: boolean;
+  /** WebRTC that has not connected after this long (UDP blocked, say) gives way to the relay
+   * over Socket.IO; false: never relay, fail instead. @default 5000 */
+  fallbackAfterMs?: number | false;
+  /** While relaying, try WebRTC again after this long (and again, until it connects);
+   * false: stay on the relay. @default 30000 */
+  upgradeAfterMs?: number | false;
   /** Reconnect after a lost connection (signaling or WebRTC), with exponential backoff and
    * jitter; subscriptions and client streams resume by themselves. `false`: a lost connection
    * closes the client and fails its loops. @default true (250 ms doubling to 5 s, no limit) */
@@ -170,6 +181,16 @@ function validateTurn(turn: TurnOptions): TurnOptions {
   validateNonEmpty(turn.secret, "turn.secret");
   if (turn.ttlSeconds !== undefined) validatePositiveInt(turn.ttlSeconds, "turn.ttlSeconds");
   return { ...turn, urls: [...turn.urls] };
+}
+
+/** A duration option that `false` turns off. */
+function optionalDuration(
+  value: number | false | undefined,
+  fallback: number,
+  name: string,
+): number | undefined {
+  if (value === false) return undefined;
+  return validatePositiveInt(value ?? fallback, name);
 }
 
 function validateReconnect(option: ClientOptions["reconnect"]): ReconnectPolicy | undefined {
@@ -268,6 +289,11 @@ export class ClientDescriptor {
   readonly connectTimeoutMs: number;
   /** undefined: do not reconnect. */
   readonly reconnect: ReconnectPolicy | undefined;
+  readonly webrtc: boolean;
+  /** undefined: never fall back to the relay. */
+  readonly fallbackAfterMs: number | undefined;
+  /** undefined: never try WebRTC again once relaying. */
+  readonly upgradeAfterMs: number | undefined;
 
   constructor(options: ClientOptions = {}) {
     const peer = validatePeerOptions(options);
@@ -289,6 +315,20 @@ export class ClientDescriptor {
     }
     this.token = options.token;
     this.reconnect = validateReconnect(options.reconnect);
+    if (options.webrtc !== undefined && typeof options.webrtc !== "boolean") {
+      throw new InvalidArgumentError("webrtc must be true or false");
+    }
+    this.webrtc = options.webrtc ?? true;
+    this.fallbackAfterMs = optionalDuration(
+      options.fallbackAfterMs,
+      DEFAULT_FALLBACK_AFTER_MS,
+      "fallbackAfterMs",
+    );
+    this.upgradeAfterMs = optionalDuration(
+      options.upgradeAfterMs,
+      DEFAULT_UPGRADE_AFTER_MS,
+      "upgradeAfterMs",
+    );
     this.connectTimeoutMs = validatePositiveInt(
       options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       "connectTimeoutMs",

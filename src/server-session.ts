@@ -8,6 +8,7 @@ import { ConnectionError, ForbiddenError, ProtocolError, StreamNotFoundError } f
 import { log } from "./log.js";
 import type { Engine, IceServer, PeerConfig } from "./peer/engine.js";
 import { type Delivery, PeerLink } from "./peer/link.js";
+import { relayEngine } from "./peer/relay.js";
 import { OutboundQueue } from "./peer/sender.js";
 import {
   EVENT_STREAM_CLOSED,
@@ -155,6 +156,7 @@ export class ClientSession {
         .filter((s) => grantAllows(conn.access.grants.subscribe, s.name)),
     }));
     conn.handle("publish", ({ stream, delivery }) => this.publish(stream, delivery));
+    conn.handle("relay", () => this.acceptRelay());
   }
 
   stats(): ClientStats {
@@ -209,12 +211,37 @@ export class ClientSession {
       return;
     }
     // A new offer before the link opened: the client is retrying a failed setup.
-    this.link?.close("replaced by a new offer");
-    const link = new PeerLink(this.id, this.ctx.engine, this.peerConfig, {
-      maxMessageBytes: this.ctx.maxMessageBytes,
-    });
-    this.link = link;
+    const link = this.useLink(
+      new PeerLink(this.id, this.ctx.engine, this.peerConfig, {
+        maxMessageBytes: this.ctx.maxMessageBytes,
+      }),
+      "replaced by a new offer",
+    );
     link.on("signal", (message) => this.conn.sendSignal(message));
+    link
+      .applyRemote({ kind: "description", type: "offer", sdp })
+      .catch((err) => this.peerError(err));
+  }
+
+  /** The client cannot reach us over WebRTC: the data rides this Socket.IO connection. */
+  private acceptRelay(): Record<string, never> {
+    if (this.link?.opened) {
+      throw new ProtocolError("a relay was asked for, but the WebRTC link is open");
+    }
+    debug("%s relaying data over Socket.IO", this.id);
+    this.useLink(
+      new PeerLink(this.id, relayEngine(this.conn.relay()), this.peerConfig, {
+        maxMessageBytes: this.ctx.maxMessageBytes,
+      }),
+      "replaced by the relay",
+    );
+    return {};
+  }
+
+  /** Makes `link` the session's link (closing one that never opened). */
+  private useLink(link: PeerLink, replacing: string): PeerLink {
+    this.link?.close(replacing);
+    this.link = link;
     link.on("message", (delivery, streamId, seq, body) =>
       this.receive(delivery, streamId, seq, body),
     );
@@ -229,9 +256,7 @@ export class ClientSession {
       debug("%s peer link closed (%s): ending session", this.id, reason);
       this.close();
     });
-    link
-      .applyRemote({ kind: "description", type: "offer", sdp })
-      .catch((err) => this.peerError(err));
+    return link;
   }
 
   private peerError(err: unknown): void {

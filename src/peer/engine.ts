@@ -70,7 +70,7 @@ export interface EnginePeer {
 }
 
 export interface Engine {
-  readonly name: EngineName;
+  readonly name: EngineName | "relay";
   createPeer(id: string, config: PeerConfig, handlers: PeerHandlers): EnginePeer;
 }
 

@@ -1,4 +1,5 @@
 import { io, type Socket } from "socket.io-client";
+import { MAX_FRAME_BYTES } from "../defaults.js";
 import {
   AuthenticationError,
   ConnectionError,
@@ -7,11 +8,14 @@ import {
 } from "../errors.js";
 import { log } from "../log.js";
 import type { SignalMessage } from "../peer/engine.js";
+import type { RelayTransport } from "../peer/relay.js";
 import { Emitter } from "../util/emitter.js";
 import {
+  EVENT_RELAY,
   EVENT_SIGNAL,
   EVENT_STREAM_CLOSED,
   EVENT_TOKEN_EXPIRED,
+  parseRelayFrame,
   parseSignal,
   type Reply,
   type RequestName,
@@ -127,6 +131,27 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
 
   sendSignal(message: SignalMessage): void {
     this.socket?.emit(EVENT_SIGNAL, message);
+  }
+
+  /** The relay transport over this connection (see peer/relay.ts). */
+  relay(): RelayTransport {
+    return {
+      send: (lane, frame, delivered) =>
+        this.socket?.emit(EVENT_RELAY, lane, frame, () => delivered()),
+      receive: (handler) => {
+        const socket = this.socket;
+        const listener = (lane: unknown, frame: unknown, ack: unknown) => {
+          if (typeof ack === "function") ack();
+          try {
+            handler(...parseRelayFrame(lane, frame, MAX_FRAME_BYTES));
+          } catch (err) {
+            debug("bad relay frame from server: %O", err);
+          }
+        };
+        socket?.on(EVENT_RELAY, listener);
+        return () => socket?.off(EVENT_RELAY, listener);
+      },
+    };
   }
 
   close(): void {

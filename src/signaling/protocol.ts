@@ -71,6 +71,8 @@ export interface Requests {
   unsubscribe: { request: StreamRequest; reply: Record<string, never> };
   list: { request: Record<string, never>; reply: ListReply };
   publish: { request: PublishRequest; reply: PublishReply };
+  /** WebRTC did not connect (or is off): carry the data over this connection instead. */
+  relay: { request: Record<string, never>; reply: Record<string, never> };
 }
 export type RequestName = keyof Requests;
 
@@ -86,6 +88,8 @@ export interface StreamClosedNotice {
 }
 
 export const EVENT_SIGNAL = "signal";
+/** A data frame over the relay: (lane, frame bytes, acknowledgement). */
+export const EVENT_RELAY = "relay_frame";
 export const EVENT_STREAM_CLOSED = "stream_closed";
 /** Sent just before the server drops a client whose token expired. */
 export const EVENT_TOKEN_EXPIRED = "token_expired";
@@ -154,6 +158,7 @@ const schemas = {
   start: z.strictObject({ stream: streamName }),
   unsubscribe: z.strictObject({ stream: streamName }),
   list: z.union([z.strictObject({}), z.null(), z.undefined()]),
+  relay: z.union([z.strictObject({}), z.null(), z.undefined()]),
   publish: z.strictObject({ stream: streamName, delivery }),
   signal: z.discriminatedUnion("kind", [
     z.strictObject({
@@ -198,7 +203,31 @@ export const parseRequest: { [K in RequestName]: (payload: unknown) => Requests[
     return {};
   },
   publish: (p) => parse("publish", p),
+  relay: (p) => {
+    parse("relay", p);
+    return {};
+  },
 };
+
+/** A relay frame's lane and bytes, or a typed error; `maxBytes` bounds the frame. */
+export function parseRelayFrame(
+  lane: unknown,
+  frame: unknown,
+  maxBytes: number,
+): [number, Uint8Array] {
+  if (lane !== 0 && lane !== 1) throw new ProtocolError("relay lane must be 0 or 1");
+  const bytes =
+    frame instanceof Uint8Array
+      ? frame
+      : frame instanceof ArrayBuffer
+        ? new Uint8Array(frame)
+        : undefined;
+  if (!bytes) throw new ProtocolError("relay frame must be binary");
+  if (bytes.byteLength > maxBytes) {
+    throw new ProtocolError(`relay frame of ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
+  }
+  return [lane, bytes];
+}
 
 export function parseSignal(payload: unknown): SignalMessage {
   return parse("signal", payload);

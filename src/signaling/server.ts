@@ -7,15 +7,18 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as IoServer, type Socket } from "socket.io";
-import { MAX_SIGNALING_MESSAGE_BYTES } from "../defaults.js";
+import { MAX_FRAME_BYTES, MAX_SIGNALING_MESSAGE_BYTES } from "../defaults.js";
 import { AuthenticationError, ConduitError, toErrorReply } from "../errors.js";
 import { log } from "../log.js";
 import type { SignalMessage } from "../peer/engine.js";
+import type { RelayTransport } from "../peer/relay.js";
 import { Emitter } from "../util/emitter.js";
 import { AuthRateLimiter, passwordMatches } from "./auth.js";
 import {
+  EVENT_RELAY,
   EVENT_SIGNAL,
   EVENT_TOKEN_EXPIRED,
+  parseRelayFrame,
   parseRequest,
   parseSignal,
   type Reply,
@@ -59,6 +62,8 @@ export class ClientConnection extends Emitter<ConnectionEvents> {
   violations = 0;
   private connected = true;
   private expiry: NodeJS.Timeout | undefined;
+  /** Where relay frames go, once the session relays (see peer/relay.ts). */
+  private relayHandler: ((lane: number, frame: Uint8Array) => void) | undefined;
 
   constructor(private readonly socket: Socket) {
     super();
@@ -81,6 +86,17 @@ export class ClientConnection extends Emitter<ConnectionEvents> {
         this.emit("signal", parseSignal(payload));
       } catch (err) {
         this.violation(EVENT_SIGNAL, err);
+      }
+    });
+    socket.on(EVENT_RELAY, (lane: unknown, frame: unknown, ack: unknown) => {
+      try {
+        if (typeof ack !== "function") throw new Error("relay frame without acknowledgement");
+        if (!this.relayHandler) throw new Error("relay frame before the relay was asked for");
+        const [l, bytes] = parseRelayFrame(lane, frame, MAX_FRAME_BYTES);
+        ack();
+        this.relayHandler(l, bytes);
+      } catch (err) {
+        this.violation(EVENT_RELAY, err);
       }
     });
     socket.on("disconnect", (reason) => {
@@ -124,6 +140,21 @@ export class ClientConnection extends Emitter<ConnectionEvents> {
     if (this.connected) this.socket.emit(EVENT_SIGNAL, message);
   }
 
+  /** The relay transport over this connection (see peer/relay.ts). */
+  relay(): RelayTransport {
+    return {
+      send: (lane, frame, delivered) => {
+        if (this.connected) this.socket.emit(EVENT_RELAY, lane, frame, () => delivered());
+      },
+      receive: (handler) => {
+        this.relayHandler = handler;
+        return () => {
+          if (this.relayHandler === handler) this.relayHandler = undefined;
+        };
+      },
+    };
+  }
+
   notify(event: string, payload: unknown): void {
     if (this.connected) this.socket.emit(event, payload);
   }
@@ -160,7 +191,8 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
     });
     this.io = new IoServer(this.http, {
       serveClient: false,
-      maxHttpBufferSize: MAX_SIGNALING_MESSAGE_BYTES,
+      // A relay frame is the largest message: one data-channel frame and a little framing.
+      maxHttpBufferSize: Math.max(MAX_SIGNALING_MESSAGE_BYTES, MAX_FRAME_BYTES + 1024),
       pingInterval: options.pingIntervalMs,
       pingTimeout: options.pingTimeoutMs,
       // Checked on every handshake, WebSocket included (browsers do not apply CORS to

@@ -1,0 +1,257 @@
+// One connection of a Client to the server: Socket.IO for control, and a data link that is a
+// WebRTC peer, or (when WebRTC cannot connect in time, or is turned off) the relay over the
+// Socket.IO connection itself. A Client replaces it when it reconnects or upgrades.
+import { LINK_RETRY_DELAYS_MS, PROTOCOL_VERSION } from "./defaults.js";
+import type { ClientDescriptor } from "./descriptors.js";
+import { AuthenticationError, ConduitError, ConnectionError } from "./errors.js";
+import { log } from "./log.js";
+import type { IceServer } from "./peer/engine.js";
+import { loadEngine } from "./peer/engines.js";
+import { PeerLink } from "./peer/link.js";
+import { relayEngine } from "./peer/relay.js";
+import { SignalingClient } from "./signaling/client.js";
+import type { StreamClosedNotice } from "./signaling/protocol.js";
+import { Emitter } from "./util/emitter.js";
+
+const debug = log("client");
+
+/** webrtc: WebRTC only; relay: the Socket.IO relay only; auto: WebRTC, else the relay. */
+export type LinkMode = "webrtc" | "relay" | "auto";
+
+interface ConnectionEvents {
+  message: [streamId: number, seq: number, body: Uint8Array];
+  streamClosed: [StreamClosedNotice];
+  /** The connection broke (not emitted for close()). */
+  lost: [reason: string, error: ConduitError];
+}
+
+export class Connection extends Emitter<ConnectionEvents> {
+  private closed = false;
+
+  private constructor(
+    readonly signaling: SignalingClient,
+    readonly link: PeerLink,
+    readonly clientId: string,
+    readonly maxMessageBytes: number,
+    /** The data rides the Socket.IO relay, not WebRTC. */
+    readonly relayed: boolean,
+  ) {
+    super();
+    signaling.on("disconnect", (reason) =>
+      this.lose(`signaling lost: ${reason}`, signalingLost(reason)),
+    );
+    link.on("close", (reason) => this.lose(`peer link lost: ${reason}`, lost()));
+    link.on("message", (_delivery, streamId, seq, body) =>
+      this.emit("message", streamId, seq, body),
+    );
+    signaling.on("streamClosed", (notice) => this.emit("streamClosed", notice));
+  }
+
+  /**
+   * Authenticates, says hello, and opens the data link. Rejects with AuthenticationError or
+   * ConnectionError; leaves nothing open then. `instance` is the client's id for itself.
+   */
+  static async open(d: ClientDescriptor, instance: string, mode: LinkMode): Promise<Connection> {
+    const deadline = Date.now() + d.connectTimeoutMs;
+    const signaling = new SignalingClient();
+    let link: PeerLink | undefined;
+    try {
+      await signaling.connect(d.url, { password: d.password, token: d.token }, d.connectTimeoutMs);
+      const hello = await signaling.request(
+        "hello",
+        { protocol: PROTOCOL_VERSION, instance },
+        remaining(deadline),
+      );
+      if (hello.protocol !== PROTOCOL_VERSION) {
+        throw new ConnectionError(
+          `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
+        );
+      }
+      const maxMessageBytes = Math.min(d.maxMessageBytes, hello.maxMessageBytes);
+      const setup = { d, signaling, clientId: hello.clientId, maxMessageBytes };
+      signaling.on("signal", (message) => {
+        link?.applyRemote(message).catch((err) => debug("bad signal from server: %O", err));
+      });
+      let relayed = mode === "relay";
+      if (!relayed) {
+        const iceServers = [...hello.iceServers, ...d.iceServers];
+        const webrtcDeadline =
+          mode === "auto" && d.fallbackAfterMs !== undefined
+            ? Math.min(deadline, Date.now() + d.fallbackAfterMs)
+            : deadline;
+        try {
+          link = await openWebRtc(setup, iceServers, webrtcDeadline, (l) => {
+            link = l;
+          });
+        } catch (err) {
+          // Signaling lost or refused: the relay would not do better.
+          if (mode !== "auto" || !signaling.connected) throw err;
+          debug("%s WebRTC did not connect (%s): relaying over Socket.IO", hello.clientId, err);
+          relayed = true;
+        }
+      }
+      if (relayed) link = await openRelay(setup, deadline);
+      return new Connection(signaling, link as PeerLink, hello.clientId, maxMessageBytes, relayed);
+    } catch (err) {
+      link?.close("connect failed");
+      signaling.destroy();
+      throw err;
+    }
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.link.close(reason);
+    this.signaling.destroy();
+    this.removeAllListeners();
+  }
+
+  private lose(reason: string, error: ConduitError): void {
+    if (this.closed) return;
+    this.emit("lost", reason, error);
+  }
+}
+
+interface Setup {
+  d: ClientDescriptor;
+  signaling: SignalingClient;
+  clientId: string;
+  maxMessageBytes: number;
+}
+
+/**
+ * Sets up the WebRTC link. A setup that fails outright (ICE or DTLS failure; libdatachannel
+ * loses about 1 loopback handshake in 70 under load) is tried again with a fresh peer
+ * connection after each pause in LINK_RETRY_DELAYS_MS, within the deadline.
+ */
+async function openWebRtc(
+  setup: Setup,
+  iceServers: IceServer[],
+  deadline: number,
+  current: (link: PeerLink) => void,
+): Promise<PeerLink> {
+  const { d, signaling, clientId, maxMessageBytes } = setup;
+  const engine = await loadEngine(d.engine);
+  for (let attempt = 1; ; attempt++) {
+    const link = new PeerLink(
+      clientId,
+      engine,
+      { iceServers, bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
+      { maxMessageBytes },
+    );
+    current(link);
+    link.on("signal", (message) => signaling.sendSignal(message));
+    const failure = await awaitOpen(link, signaling, deadline, () => link.start());
+    if (!failure) return link;
+    link.close(failure.message);
+    const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
+    if (pause === undefined || failure.final || Date.now() + pause >= deadline) {
+      throw failure.error;
+    }
+    debug(
+      "%s link attempt %d failed (%s); again in %d ms",
+      clientId,
+      attempt,
+      failure.message,
+      pause,
+    );
+    // Let the failed peer connections finish closing before the next one starts.
+    await new Promise((r) => setTimeout(r, pause));
+  }
+}
+
+/** The relay: both lanes over the Socket.IO connection; the server is asked to switch too. */
+async function openRelay(setup: Setup, deadline: number): Promise<PeerLink> {
+  const { signaling, clientId, maxMessageBytes } = setup;
+  const link = new PeerLink(
+    clientId,
+    relayEngine(signaling.relay()),
+    { iceServers: [], iceTransportPolicy: "all" },
+    { maxMessageBytes },
+  );
+  const failure = await awaitOpen(link, signaling, deadline, async () => {
+    await signaling.request("relay", {}, remaining(deadline));
+  });
+  if (failure) {
+    link.close(failure.message);
+    throw failure.error;
+  }
+  return link;
+}
+
+/**
+ * Runs `start`, then resolves undefined once both lanes are open and `start` is done, or with
+ * why not; a `final` failure (out of time, or signaling lost) is not worth another attempt.
+ */
+function awaitOpen(
+  link: PeerLink,
+  signaling: SignalingClient,
+  deadline: number,
+  start: () => Promise<void>,
+): Promise<{ error: ConduitError; message: string; final: boolean } | undefined> {
+  return new Promise((resolve) => {
+    let lastState = "new";
+    let started = false;
+    const fail = (message: string, final: boolean, cause?: unknown, error?: ConduitError) => {
+      cleanup();
+      resolve({
+        error: error ?? new ConnectionError(message, "CONNECTION_FAILED", { cause }),
+        message,
+        final,
+      });
+    };
+    const timer = setTimeout(
+      () => fail(`data link not open in time (peer state: ${lastState})`, true),
+      remaining(deadline),
+    );
+    const succeedIfReady = () => {
+      if (!link.opened || !started) return;
+      cleanup();
+      resolve(undefined);
+    };
+    const offState = link.on("state", (s) => {
+      lastState = s;
+    });
+    const offOpen = link.on("open", succeedIfReady);
+    const offClose = link.on("close", (reason) => fail(`data link failed: ${reason}`, false));
+    const offLost = signaling.on("disconnect", (reason) =>
+      fail(`signaling lost while connecting: ${reason}`, true, undefined, signalingLost(reason)),
+    );
+    const cleanup = () => {
+      clearTimeout(timer);
+      offState();
+      offOpen();
+      offClose();
+      offLost();
+    };
+    start().then(
+      () => {
+        started = true;
+        succeedIfReady();
+      },
+      (err: unknown) =>
+        fail(
+          "could not start the data link",
+          false,
+          err,
+          err instanceof ConduitError ? err : undefined,
+        ),
+    );
+  });
+}
+
+function remaining(deadline: number): number {
+  return Math.max(1, deadline - Date.now());
+}
+
+export function lost(): ConnectionError {
+  return new ConnectionError("connection to the server was lost");
+}
+
+/** Why the signaling connection ended, as the error its users see. */
+function signalingLost(reason: string): ConduitError {
+  return reason === "token expired"
+    ? new AuthenticationError("the token expired", "TOKEN_EXPIRED")
+    : lost();
+}
