@@ -7,7 +7,8 @@ Usage: impair.py TUN_A TUN_B DELAY_MS LOSS SEED
 Creates TUN_A and TUN_B and forwards every IP packet read from one to the other after
 DELAY_MS, dropping each with probability LOSS (a seeded generator, so a run can be repeated).
 The caller moves the devices into their namespaces and gives them addresses once this prints
-"ready". A line "loss P" on stdin changes the drop probability. Closing stdin stops it; it then
+"ready". A line "loss P" on stdin changes the drop probability; "udp off" drops every UDP packet
+(what a firewall that blocks UDP does) until "udp on". Closing stdin stops it; it then
 prints one JSON line of counts and exits, and the devices vanish with it.
 """
 import collections
@@ -42,6 +43,7 @@ def main():
     waiting = {a: collections.deque(), b: collections.deque()}
     counts = {fd: {"forwarded": 0, "dropped": 0} for fd in (a, b)}
     stdin = sys.stdin.fileno()
+    udp_blocked = False
     print("ready", flush=True)
 
     while True:
@@ -64,6 +66,8 @@ def main():
             for line in command.decode().splitlines():
                 if line.startswith("loss "):
                     loss = float(line.split()[1])
+                elif line in ("udp off", "udp on"):
+                    udp_blocked = line == "udp off"
         for fd in (a, b):
             if fd not in readable:
                 continue
@@ -72,7 +76,9 @@ def main():
                     packet = os.read(fd, 65536)
                 except BlockingIOError:
                     break
-                if rng.random() < loss:
+                # IPv4 protocol field (byte 9): 17 is UDP.
+                blocked = udp_blocked and len(packet) > 9 and packet[9] == 17
+                if blocked or rng.random() < loss:
                     counts[fd]["dropped"] += 1
                 else:
                     counts[fd]["forwarded"] += 1

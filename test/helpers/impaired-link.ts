@@ -19,6 +19,8 @@ export interface ImpairedLink {
   nsAddress: string;
   /** Changes the drop probability, each way, from now on. */
   setLoss(loss: number): void;
+  /** Drops every UDP packet (a firewall that blocks UDP), or stops doing so. */
+  blockUdp(blocked: boolean): void;
   /** Removes the link and namespace; resolves with the packets forwarded and dropped. */
   close(): Promise<{ toNs: LinkCounts; fromNs: LinkCounts }>;
 }
@@ -111,6 +113,9 @@ export async function createImpairedLink({
     nsAddress,
     setLoss(loss) {
       relay.stdin.write(`loss ${loss}\n`);
+    },
+    blockUdp(blocked) {
+      relay.stdin.write(`udp ${blocked ? "off" : "on"}\n`);
     },
     async close() {
       relay.stdin.end();
