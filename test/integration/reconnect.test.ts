@@ -148,6 +148,13 @@ describe.skipIf(unavailable !== undefined)("a network that drops for 5 s", () =>
       }
     };
     await send(2000);
+    // The server notices the vanished client (no FIN: its network is gone) by heartbeat.
+    let detectedAfter: number | undefined;
+    let heldOnDetection = -1;
+    server.on("clientDisconnected", () => {
+      detectedAfter ??= performance.now() - droppedAt;
+      heldOnDetection = stream.subscriberCount + server.clientCount;
+    });
     link.setLoss(1);
     const droppedAt = performance.now();
     await send(5000);
@@ -169,6 +176,11 @@ describe.skipIf(unavailable !== undefined)("a network that drops for 5 s", () =>
     expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(lost).toBe(0);
     expect(statuses.some((l) => l.startsWith("status reconnecting"))).toBe(true);
+    // Detected within the heartbeat (0.5 s + 1 s, and a second of slack for a busy machine),
+    // with everything it held released.
+    console.log(`${engine}: vanished client detected after ${Math.round(detectedAfter ?? -1)} ms`);
+    expect(detectedAfter).toBeLessThan(500 + 1000 + 1000);
+    expect(heldOnDetection).toBe(0);
     // The reliable client stream too: every push arrived, in order, once, though some were
     // sent into the dead link before the client noticed (they are resent).
     expect(ups).toEqual(Array.from({ length: ups.length }, (_, i) => i + 1));
