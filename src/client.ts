@@ -75,6 +75,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   private readonly instance = randomHex(16);
   private clientId: string | undefined;
   private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Which of the descriptor's server URLs the current connection uses. */
+  private serverIndex = 0;
   private currentStatus: ClientStatus = { state: "idle" };
   private maxMessageBytes: number;
   private readonly inboundByName = new Map<string, Inbound>();
@@ -191,7 +193,12 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     if (this.shuttingDown || !relayed?.relayed || this.currentStatus.state !== "fallback") return;
     let direct: Connection;
     try {
-      direct = await Connection.open(this.descriptor, this.instance, "webrtc");
+      direct = await Connection.open(
+        this.descriptor,
+        this.instance,
+        "webrtc",
+        this.descriptor.urls[this.serverIndex],
+      );
     } catch (err) {
       debug("%s WebRTC still unavailable: %s", this.clientId, (err as Error).message);
       this.scheduleUpgrade();
@@ -233,9 +240,17 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.setStatus({ state: "reconnecting", attempt, error });
       await this.pause(backoffMs(policy, attempt));
       if (this.shuttingDown) return;
+      // With several servers (cluster nodes), each attempt tries the next one.
+      const urls = this.descriptor.urls;
+      const index = (this.serverIndex + (urls.length > 1 ? attempt : 0)) % urls.length;
       let connection: Connection;
       try {
-        connection = await Connection.open(this.descriptor, this.instance, this.linkMode);
+        connection = await Connection.open(
+          this.descriptor,
+          this.instance,
+          this.linkMode,
+          urls[index],
+        );
       } catch (err) {
         if (this.shuttingDown) return;
         error = asConduitError(err);
@@ -251,6 +266,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
         connection.close("client closed while reconnecting");
         return;
       }
+      this.serverIndex = index;
       this.install(connection);
       this.resumeStreams();
       this.endReconnectWait?.();

@@ -51,12 +51,17 @@ export class Connection extends Emitter<ConnectionEvents> {
    * Authenticates, says hello, and opens the data link. Rejects with AuthenticationError or
    * ConnectionError; leaves nothing open then. `instance` is the client's id for itself.
    */
-  static async open(d: ClientDescriptor, instance: string, mode: LinkMode): Promise<Connection> {
+  static async open(
+    d: ClientDescriptor,
+    instance: string,
+    mode: LinkMode,
+    url = d.url,
+  ): Promise<Connection> {
     const deadline = Date.now() + d.connectTimeoutMs;
     const signaling = new SignalingClient();
     let link: PeerLink | undefined;
     try {
-      await signaling.connect(d.url, { password: d.password, token: d.token }, d.connectTimeoutMs);
+      await signaling.connect(url, { password: d.password, token: d.token }, d.connectTimeoutMs);
       const hello = await signaling.request(
         "hello",
         { protocol: PROTOCOL_VERSION, instance },

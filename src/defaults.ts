@@ -66,3 +66,7 @@ export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
 
 /** Protocol version carried in frames and the hello reply. */
 export const PROTOCOL_VERSION = 1;
+/** A cluster node announces its streams this often (and at once when they change). */
+export const CLUSTER_ANNOUNCE_MS = 1_000;
+/** A node not heard from for this long is gone, and its streams with it. */
+export const CLUSTER_NODE_TIMEOUT_MS = 3_000;

@@ -53,6 +53,9 @@ export interface ServerOptions extends PeerOptions {
   /** A TURN server sharing `secret` with this server: each client gets credentials minted for
    * it after it authenticates (TURN REST API), valid `ttlSeconds`. @default none */
   turn?: TurnOptions;
+  /** Join other server processes through NATS (see docs/SCALING.md): streams on any node
+   * are listed and subscribable everywhere. Omitted: a single process, no NATS. */
+  cluster?: { natsUrl: string | string[]; node: string };
   /** Answers HTTP requests other than Socket.IO's, on the same port (e.g. a web app). */
   httpHandler?: (request: IncomingMessage, response: ServerResponse) => void;
 }
@@ -81,6 +84,8 @@ export interface ClientOptions extends PeerOptions {
   password?: string;
   /** A token minted with the server's `tokenSecret`, instead of a password. */
   token?: string;
+  /** More servers (cluster nodes) to reconnect to, in turn, when the current one is lost. */
+  servers?: { host: string; port: number }[];
   /** Use WebRTC for data. false: always relay the data over the Socket.IO connection.
    * @default true */
   webrtc?: boolean;
@@ -183,6 +188,10 @@ function validateTurn(turn: TurnOptions): TurnOptions {
   return { ...turn, urls: [...turn.urls] };
 }
 
+function signalingUrl(host: string, port: number, secure: boolean): string {
+  return `${secure ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 /** A duration option that `false` turns off. */
 function optionalDuration(
   value: number | false | undefined,
@@ -224,6 +233,7 @@ export class ServerDescriptor {
   readonly pingTimeoutMs: number;
   readonly httpHandler: ServerOptions["httpHandler"];
   readonly turn: TurnOptions | undefined;
+  readonly cluster: ServerOptions["cluster"];
 
   constructor(options: ServerOptions = {}) {
     const peer = validatePeerOptions(options);
@@ -267,6 +277,15 @@ export class ServerDescriptor {
     }
     this.httpHandler = options.httpHandler;
     this.turn = options.turn === undefined ? undefined : validateTurn(options.turn);
+    if (options.cluster !== undefined) {
+      const { natsUrl, node } = options.cluster;
+      const urls = Array.isArray(natsUrl) ? natsUrl : [natsUrl];
+      if (urls.length === 0 || !urls.every((u) => typeof u === "string" && u.length > 0)) {
+        throw new InvalidArgumentError("cluster.natsUrl must be a NATS URL or a list of them");
+      }
+      validateNonEmpty(node, "cluster.node");
+      this.cluster = { natsUrl: urls, node };
+    }
     this.pingTimeoutMs = validatePositiveInt(
       options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
       "pingTimeoutMs",
@@ -290,6 +309,8 @@ export class ClientDescriptor {
   /** undefined: do not reconnect. */
   readonly reconnect: ReconnectPolicy | undefined;
   readonly webrtc: boolean;
+  /** Signaling URLs: serverHost:serverPort first, then `servers`. */
+  readonly urls: string[];
   /** undefined: never fall back to the relay. */
   readonly fallbackAfterMs: number | undefined;
   /** undefined: never try WebRTC again once relaying. */
@@ -319,6 +340,19 @@ export class ClientDescriptor {
       throw new InvalidArgumentError("webrtc must be true or false");
     }
     this.webrtc = options.webrtc ?? true;
+    if (options.servers !== undefined && !Array.isArray(options.servers)) {
+      throw new InvalidArgumentError("servers must be a list of { host, port }");
+    }
+    this.urls = [
+      this.url,
+      ...(options.servers ?? []).map(({ host, port }) =>
+        signalingUrl(
+          validateNonEmpty(host, "servers[].host"),
+          validatePort(port, "servers[].port"),
+          this.secure,
+        ),
+      ),
+    ];
     this.fallbackAfterMs = optionalDuration(
       options.fallbackAfterMs,
       DEFAULT_FALLBACK_AFTER_MS,
@@ -336,7 +370,6 @@ export class ClientDescriptor {
   }
 
   get url(): string {
-    const host = this.serverHost.includes(":") ? `[${this.serverHost}]` : this.serverHost;
-    return `${this.secure ? "https" : "http"}://${host}:${this.serverPort}`;
+    return signalingUrl(this.serverHost, this.serverPort, this.secure);
   }
 }

@@ -282,7 +282,8 @@ export class ClientSession {
         "LIMIT_EXCEEDED",
       );
     }
-    let stream = manager.get(name);
+    // In a cluster, a stream on another node is mirrored here.
+    let stream = manager.getOrMirror(name);
     if (!stream) {
       if (!wait) throw new StreamNotFoundError(name);
       if (this.waits.size >= MAX_PENDING_WAITS_PER_CLIENT) {

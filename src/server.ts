@@ -32,6 +32,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
   private readonly upstreamProgress = new UpstreamProgress();
   private signaling: SignalingServer | undefined;
   private streams: StreamManager | undefined;
+  private cluster: { close(): Promise<void> } | undefined;
   private listeningPort: number | undefined;
   private state: "idle" | "starting" | "running" | "stopped" = "idle";
 
@@ -125,6 +126,30 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
       );
     }
     this.signaling = signaling;
+    if (d.cluster) {
+      if (!this.streams) {
+        await signaling.close();
+        this.state = "stopped";
+        throw new InvalidArgumentError(
+          "a cluster node needs a StreamManager: streams.registerServerHandlers(server) first",
+        );
+      }
+      // Loaded only for clusters: a single process needs no NATS client.
+      const { NatsCluster } = await import("./cluster/nats-cluster.js");
+      try {
+        this.cluster = await NatsCluster.join(d.cluster, this.streams);
+      } catch (err) {
+        await signaling.close();
+        this.state = "stopped";
+        throw new ConnectionError(
+          `cannot join the cluster: ${(err as Error).message}`,
+          "CONNECTION_FAILED",
+          {
+            cause: err,
+          },
+        );
+      }
+    }
     this.state = "running";
     debug("listening on %s:%d (%s)", d.host, this.listeningPort, engine.name);
     for (const hook of this.startupHooks) await hook(this);
@@ -136,6 +161,8 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
     this.state = "stopped";
     for (const session of [...this.sessions.values()]) session.close();
     await this.signaling?.close();
+    await this.cluster?.close();
+    this.cluster = undefined;
     this.signaling = undefined;
     this.listeningPort = undefined;
   }

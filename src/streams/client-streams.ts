@@ -35,6 +35,14 @@ export class ClientStreamDispatcher {
   private readonly handlers = new Map<string, ClientStreamHandler>();
   private readonly inboxes = new Map<string, Inbox>();
 
+  hasHandler(stream: string): boolean {
+    return this.handlers.has(stream);
+  }
+
+  handledStreams(): string[] {
+    return [...this.handlers.keys()];
+  }
+
   setHandler(stream: string, handler: ClientStreamHandler): () => void {
     this.handlers.set(stream, handler);
     return () => {

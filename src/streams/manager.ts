@@ -12,7 +12,7 @@ import {
   type ClientStreamHandler,
   type ClientStreamStats,
 } from "./client-streams.js";
-import { Stream } from "./stream.js";
+import { Stream, type StreamClusterHooks } from "./stream.js";
 import { Subscription } from "./subscription.js";
 
 export interface StreamManagerOptions {
@@ -42,6 +42,20 @@ export interface PushToServerOptions {
   delivery?: Delivery;
   /** Messages queued for the server before the oldest is dropped. @default 100 */
   bufferSize?: number;
+}
+
+/** A server's cluster (src/cluster): other nodes' streams and client-stream handlers. */
+export interface StreamCluster extends StreamClusterHooks {
+  /** Streams that live on other nodes. */
+  remoteStreams(): StreamSummary[];
+  /** The delivery and buffer size of a stream on another node, if one has it. */
+  remoteStream(name: string): StreamSummary | undefined;
+  /** Starts feeding `mirror` (a local copy of a stream on another node). */
+  feedMirror(mirror: Stream): void;
+  /** A client message for a stream no handler here takes: to the node that has one. */
+  forwardClientMessage(clientId: string, stream: string, data: unknown): void;
+  /** A handler for `stream` was registered here. */
+  handlerAdded(stream: string): void;
 }
 
 /** What a connected Client provides to a StreamManager (see `registerClientHandlers`). */
@@ -77,6 +91,7 @@ export class StreamManager {
   private readonly waiters = new Map<string, Set<(stream: Stream) => void>>();
   private readonly dispatcher = new ClientStreamDispatcher();
   private remote: RemoteStreams | undefined;
+  private cluster: StreamCluster | undefined;
   private nextStreamId = 1;
 
   constructor(options: StreamManagerOptions = {}) {
@@ -101,7 +116,36 @@ export class StreamManager {
     this.remote = client;
   }
 
+  /** @internal Joins this (server) manager to a cluster of nodes. */
+  attachCluster(cluster: StreamCluster): void {
+    this.cluster = cluster;
+    for (const name of this.dispatcher.handledStreams()) cluster.handlerAdded(name);
+  }
+
   create(name: string, options: StreamOptions = {}): Stream {
+    return this.make(name, options);
+  }
+
+  /**
+   * @internal The stream `name` here, or a local mirror of it if it lives on another node of
+   * the cluster; undefined if no node has it.
+   */
+  getOrMirror(name: string): Stream | undefined {
+    const local = this.streams.get(name);
+    if (local || !this.cluster) return local;
+    const remote = this.cluster.remoteStream(name);
+    if (!remote) return undefined;
+    const mirror = this.make(name, remote, remote.owner);
+    this.cluster.feedMirror(mirror);
+    return mirror;
+  }
+
+  /** @internal Names that local subscribers wait for (`wait: true`). */
+  awaitedNames(): string[] {
+    return [...this.waiters.keys()];
+  }
+
+  private make(name: string, options: StreamOptions, mirrorOf?: string): Stream {
     validateStreamName(name);
     const bufferSize = validateBufferSize(options.bufferSize ?? DEFAULT_BUFFER_SIZE);
     const delivery = validateDelivery(options.delivery ?? DEFAULT_DELIVERY);
@@ -118,6 +162,8 @@ export class StreamManager {
       (s) => {
         if (this.streams.get(s.name) === s) this.streams.delete(s.name);
       },
+      mirrorOf,
+      this.cluster,
     );
     this.streams.set(name, stream);
     const waiters = this.waiters.get(name);
@@ -171,11 +217,27 @@ export class StreamManager {
   onClientStream(name: string, handler: ClientStreamHandler): () => void {
     validateStreamName(name);
     if (typeof handler !== "function") throw new InvalidArgumentError("handler must be a function");
-    return this.dispatcher.setHandler(name, handler);
+    const remove = this.dispatcher.setHandler(name, handler);
+    this.cluster?.handlerAdded(name);
+    return remove;
   }
 
+  /** This manager's streams; in a cluster, every node's (each once, mirrors left out). */
   listStreams(): StreamSummary[] {
-    return [...this.streams.values()].map((s) => s.summary());
+    const local = [...this.streams.values()].filter((s) => !s.mirrorOf).map((s) => s.summary());
+    if (!this.cluster) return local;
+    const names = new Set(local.map((s) => s.name));
+    return [...local, ...this.cluster.remoteStreams().filter((s) => !names.has(s.name))];
+  }
+
+  /** @internal This node's own streams (not mirrors), for the cluster to announce. */
+  ownStreams(): Stream[] {
+    return [...this.streams.values()].filter((s) => !s.mirrorOf);
+  }
+
+  /** @internal Local mirrors of other nodes' streams. */
+  mirrors(): Stream[] {
+    return [...this.streams.values()].filter((s) => s.mirrorOf);
   }
 
   /** The server's streams: asked over the network with a client, else this manager's. */
@@ -213,7 +275,11 @@ export class StreamManager {
 
   /** @internal Called by the server for each message a client pushed. */
   dispatchClientMessage(clientId: string, stream: string, data: unknown): void {
-    this.dispatcher.dispatch(clientId, stream, data);
+    if (this.cluster && !this.dispatcher.hasHandler(stream)) {
+      this.cluster.forwardClientMessage(clientId, stream, data);
+    } else {
+      this.dispatcher.dispatch(clientId, stream, data);
+    }
   }
 
   /** @internal The client disconnected. */

@@ -60,6 +60,13 @@ export interface StreamInfo {
 
 type SubscriberCallback = (subscriberId: string) => void | Promise<void>;
 
+/** What a stream tells the cluster it belongs to, if any (see src/cluster). */
+export interface StreamClusterHooks {
+  /** Sends a push to the other nodes; returns how many subscribers they have. */
+  pushed(stream: Stream, message: PushedMessage): number;
+  closed(stream: Stream): void;
+}
+
 /** A named server-side stream. Create it with `streams.create(name, options)`. */
 export class Stream {
   readonly id: number;
@@ -89,6 +96,9 @@ export class Stream {
     readonly bufferSize: number,
     private readonly maxMessageBytes: number,
     private readonly onClosed: (stream: Stream) => void,
+    /** A cluster node's copy of a stream that lives on another node (fed from it). */
+    readonly mirrorOf?: string,
+    private readonly cluster?: StreamClusterHooks,
   ) {
     this.id = id;
   }
@@ -130,7 +140,9 @@ export class Stream {
       if (this.retained.length > this.bufferSize) this.retained.shift();
     }
     for (const subscriber of this.subscribers.values()) subscriber.deliver(message);
-    return this.subscribers.size;
+    // A mirror's pushes come from the cluster; only a stream's own node sends them out.
+    const elsewhere = this.mirrorOf === undefined ? (this.cluster?.pushed(this, message) ?? 0) : 0;
+    return this.subscribers.size + elsewhere;
   }
 
   onSubscribe(callback: SubscriberCallback): void {
@@ -160,6 +172,7 @@ export class Stream {
       this.fire(this.unsubscribeCallbacks, subscriber.id);
     }
     this.onClosed(this);
+    this.cluster?.closed(this);
   }
 
   /** Per-subscriber statistics, keyed by subscriber id. */

@@ -265,8 +265,12 @@ describe.each(ENGINES)("streams over real peers (%s)", (engine) => {
     const gone = new Promise<string>((resolve) => server.on("clientDisconnected", resolve));
     const unsubscribed = new Promise<string>((resolve) => stream.onUnsubscribe(resolve));
     child.kill("SIGKILL");
+    const killedAt = performance.now();
     await once(child, "exit");
     expect(await gone).toBe(childId);
+    console.log(
+      `${engine}: SIGKILLed client released after ${Math.round(performance.now() - killedAt)} ms`,
+    );
     expect(await unsubscribed).toBe(childId);
     expect(stream.subscriberCount).toBe(0);
     expect(server.clientCount).toBe(0);
