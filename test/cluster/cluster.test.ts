@@ -102,8 +102,12 @@ describe("cluster on NATS", () => {
     const pusher = setInterval(() => void b.streams.get("sensors")?.push({ n: Date.now() }), 30);
     res.add(() => clearInterval(pusher));
     // Node C, in a process of its own, with a stream of its own.
-    const c = runTs(res, "test/helpers/cluster-node.ts", {}, [nats.url, "c", "c-only"]);
-    const cPort = Number((await lineMatching(c, /^ready (\d+)$/))[1]);
+    const c = runTs(res, "examples/cluster/node.ts", { CONDUIT_PASSWORD: PASSWORD }, [
+      nats.url,
+      "c",
+      "c-only",
+    ]);
+    const cPort = Number((await lineMatching(c, /listening on port (\d+)/))[1]);
     await until(
       () => a.streams.listStreams().some((s) => s.name === "c-only"),
       "C's stream listed",

@@ -1,13 +1,12 @@
-// A real nats-server on an ephemeral loopback port, for the cluster tests.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+// A real nats-server on an ephemeral loopback port, for the cluster tests; killed at teardown.
+import { execFileSync } from "node:child_process";
+import { startNatsServer } from "../../examples/cluster/nats-server.js";
 import type { Resources } from "./net.js";
 
 export interface Nats {
   url: string;
-  port: number;
   /** Kills it (SIGKILL) and starts it again on the same port. */
   restart(): Promise<void>;
-  kill(): void;
 }
 
 /** Throws, saying how to install it, where nats-server is missing. */
@@ -19,40 +18,22 @@ export function requireNatsServer(): void {
   }
 }
 
-function launch(port: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port)], { stdio: "pipe" });
-  return new Promise((resolve, reject) => {
-    let log = "";
-    const onData = (c: Buffer) => {
-      log += c.toString();
-      const m = /Listening for client connections on 127\.0\.0\.1:(\d+)/.exec(log);
-      if (m) {
-        child.stderr?.off("data", onData);
-        resolve({ child, port: Number(m[1]) });
-      }
-    };
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`nats-server exited (${code}):\n${log}`)));
-  });
-}
-
 export async function startNats(res: Resources): Promise<Nats> {
   requireNatsServer();
-  let { child, port } = await launch(-1); // -1: a random free port
-  const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  let running = await startNatsServer();
+  const kill = async () => {
+    const child = running.process;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
   };
   res.add(() => kill());
   return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    kill,
+    url: running.url,
     async restart() {
-      kill();
-      await new Promise((r) =>
-        child.exitCode !== null || child.signalCode !== null ? r(null) : child.once("exit", r),
-      );
-      ({ child } = await launch(port));
+      await kill();
+      running = await startNatsServer(running.port);
     },
   };
 }

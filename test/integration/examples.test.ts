@@ -1,5 +1,6 @@
 // Every example of the streaming guide, run as a user would run it.
 import { afterEach, describe, expect, it } from "vitest";
+import { requireNatsServer } from "../helpers/nats.js";
 import { Resources } from "../helpers/net.js";
 import { exitCode, lineMatching, runTs } from "../helpers/process.js";
 
@@ -53,5 +54,16 @@ describe("guide examples", () => {
     expect(out).toMatch(/Lost subscriber: [0-9a-f-]{36}/);
     expect(out).toMatch(/client got \{ value: 42 \}/);
     expect(out).toMatch(/client loop ended: stream closed/);
+  });
+
+  it("cluster: nats-server, three nodes and viewers on each, from one command", async () => {
+    requireNatsServer();
+    const run = runTs(res, "examples/cluster/run.ts", { DURATION: "2", CLIENTS: "3" });
+    expect(await exitCode(run), run.output()).toBe(0);
+    // Each node's viewer gets the stream pushed on n1, through NATS for n2 and n3.
+    const last = run.output().match(/\[2s\] (.*)/)?.[1] ?? "";
+    for (const node of ["n1", "n2", "n3"]) {
+      expect(last).toMatch(new RegExp(`${node}: 1 viewers, [1-9]\\d* fps each`));
+    }
   });
 });
