@@ -5,6 +5,7 @@ import {
   type EngineName,
   Server,
   ServerDescriptor,
+  type ServerOptions,
   StreamManager,
 } from "../src/index.js";
 
@@ -13,7 +14,10 @@ export interface ConduitSetup {
   streams: StreamManager;
 }
 
-export async function startConduitServer(engine: EngineName): Promise<ConduitSetup> {
+export async function startConduitServer(
+  engine: EngineName,
+  options: ServerOptions = {},
+): Promise<ConduitSetup> {
   const server = new Server(
     new ServerDescriptor({
       host: "127.0.0.1",
@@ -21,6 +25,7 @@ export async function startConduitServer(engine: EngineName): Promise<ConduitSet
       password: "bench",
       engine,
       iceBindAddress: "127.0.0.1",
+      ...options,
     }),
   );
   const streams = new StreamManager();

@@ -1,10 +1,13 @@
 // One fan-out run in a fresh process, so its CPU and RSS are its own: 30 fps × 50 KB frames to
-// N viewers in separate processes (fanout-viewers.ts), through conduit (a realtime stream) or
-// bare node-datachannel channels fanned out by hand. Prints "result <json>" (FanoutResult).
-// argv: conduit|raw N FRAMES
-import { type ChildProcess, fork } from "node:child_process";
+// N viewers in separate processes (fanout-viewers.ts), through conduit (a realtime stream),
+// bare node-datachannel channels fanned out by hand, or conduit on two server processes
+// joined by NATS (this one and examples/cluster/node.ts; half the viewers on each).
+// Prints "result <json>" (FanoutResult). argv: conduit|raw|cluster N FRAMES
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ndc from "node-datachannel";
+import { startNatsServer } from "../examples/cluster/nats-server.js";
 import { REALTIME_HIGH_WATER_BYTES } from "../src/defaults.js";
 import { startConduitServer } from "./conduit.js";
 import {
@@ -20,7 +23,7 @@ export interface FanoutResult {
   p99: number;
   /** Frames that did not reach a viewer, in percent of frames × viewers. */
   dropPct: number;
-  /** Server process CPU while streaming; 100 = one core. */
+  /** Server process CPU while streaming (both, for cluster); 100 = one core. */
   cpuPct: number;
   rssMb: number;
   /** RSS before any viewer connected. */
@@ -34,6 +37,8 @@ const SETTLE_MS = 200;
 const VIEWER_PROCESSES = 4;
 
 const [system, nArg, framesArg] = process.argv.slice(2);
+const NODE = fileURLToPath(new URL("../examples/cluster/node.ts", import.meta.url));
+const cleanups: (() => void)[] = [];
 const n = Number(nArg);
 const frames = Number(framesArg);
 const rssMbIdle = process.memoryUsage.rss() / 2 ** 20;
@@ -62,24 +67,58 @@ const next = (worker: ChildProcess, kind: ToServer["kind"]) =>
 let sendFrame: () => void;
 let close: () => Promise<void>;
 
-if (system === "conduit") {
-  const { server, streams } = await startConduitServer("node-datachannel");
+/** Another server process's CPU time (ms) and RSS (MB), from /proc. */
+function usageOf(pid: number): { cpuMs: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  const rssPages = Number(fields[21]);
+  return { cpuMs: (ticks * 1000) / CLOCK_TICKS, rssMb: (rssPages * 4096) / 2 ** 20 };
+}
+const CLOCK_TICKS = 100;
+let secondNode: ChildProcess | undefined;
+
+if (system === "conduit" || system === "cluster") {
+  let options = {};
+  let ports: number[] = [];
+  if (system === "cluster") {
+    const nats = await startNatsServer();
+    cleanups.push(() => nats.process.kill());
+    options = { cluster: { natsUrl: nats.url, node: "origin" } };
+    secondNode = spawn(process.execPath, ["--import", "tsx", NODE, nats.url, "second"], {
+      env: { ...process.env, CONDUIT_PASSWORD: "bench" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const node = secondNode;
+    cleanups.push(() => node.kill());
+    ports = [
+      await new Promise<number>((resolve) =>
+        node.stdout?.on("data", (c: Buffer) => {
+          const m = /listening on port (\d+)/.exec(c.toString());
+          if (m) resolve(Number(m[1]));
+        }),
+      ),
+    ];
+  }
+  const { server, streams } = await startConduitServer("node-datachannel", options);
+  ports = [server.port, ...ports];
   const stream = streams.create("frames", { delivery: "realtime", bufferSize: 4 });
-  let subscribers = 0;
-  const allSubscribed = new Promise<void>((resolve) =>
-    stream.onSubscribe(() => {
-      if (++subscribers === n) resolve();
-    }),
-  );
   await Promise.all(
     workers.map((worker, w) => {
       const connected = next(worker, "connected");
       const count = Math.floor(n / workers.length) + (w < n % workers.length ? 1 : 0);
-      tell(worker, { kind: "conduit", port: server.port, count });
+      // Viewers on the second node get the frames through NATS.
+      tell(worker, { kind: "conduit", port: ports[w % ports.length] as number, count });
       return connected;
     }),
   );
-  await allSubscribed;
+  // Every viewer counted, here or on the other node (push returns the cluster-wide count).
+  const deadline = Date.now() + 60_000;
+  while ((await stream.push({ warmup: true })) < n) {
+    if (Date.now() > deadline)
+      throw new Error(`only ${await stream.push({})} of ${n} viewers subscribed`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const frame = new Uint8Array(FRAME_BYTES);
   sendFrame = () => void stream.push({ sentAt: wallClock(), frame });
   close = () => server.stop();
@@ -136,6 +175,7 @@ if (system === "conduit") {
 }
 
 const cpuBefore = process.cpuUsage();
+const secondBefore = secondNode?.pid ? usageOf(secondNode.pid) : undefined;
 const start = performance.now();
 for (let i = 0; i < frames; i++) {
   sendFrame();
@@ -143,8 +183,10 @@ for (let i = 0; i < frames; i++) {
   await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
 }
 const cpu = process.cpuUsage(cpuBefore);
-const cpuPct = (100 * (cpu.user + cpu.system)) / 1000 / (performance.now() - start);
-const rssMb = process.memoryUsage.rss() / 2 ** 20;
+const secondAfter = secondNode?.pid ? usageOf(secondNode.pid) : undefined;
+const secondCpuMs = secondAfter && secondBefore ? secondAfter.cpuMs - secondBefore.cpuMs : 0;
+const cpuPct = (100 * ((cpu.user + cpu.system) / 1000 + secondCpuMs)) / (performance.now() - start);
+const rssMb = process.memoryUsage.rss() / 2 ** 20 + (secondAfter?.rssMb ?? 0);
 await new Promise((r) => setTimeout(r, SETTLE_MS));
 
 const results = await Promise.all(
@@ -155,6 +197,7 @@ const results = await Promise.all(
   }),
 );
 await close();
+for (const cleanup of cleanups) cleanup();
 const latencies = results
   .flatMap((r) => (r.kind === "result" ? r.latencies : []))
   .sort((a, b) => a - b);

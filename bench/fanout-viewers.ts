@@ -29,10 +29,13 @@ async function startConduitViewer(port: number): Promise<void> {
   streams.registerClientHandlers(client);
   await client.connect();
   closers.push(() => client.close());
-  const subscription = streams.subscribe("frames", { bufferSize: 4 });
+  // wait: on a second cluster node the stream appears once the first node announces it.
+  const subscription = streams.subscribe("frames", { bufferSize: 4, wait: true });
   void (async () => {
-    for await (const m of subscription)
-      latencies.push(wallClock() - (m as { sentAt: number }).sentAt);
+    for await (const m of subscription) {
+      const { sentAt } = m as { sentAt?: number };
+      if (sentAt !== undefined) latencies.push(wallClock() - sentAt); // not the warm-up
+    }
   })();
 }
 
@@ -57,8 +60,9 @@ function answerRawOffer(id: number, sdp: string): void {
     latencies.push(wallClock() - new DataView(bytes.buffer, bytes.byteOffset).getFloat64(0));
   });
   pc.setRemoteDescription(sdp, "offer");
-  candidates.ready(id, pc);
   pc.setLocalDescription("answer");
+  // Only now does the peer have its ICE transport to take candidates.
+  candidates.ready(id, pc);
 }
 
 // Whatever ends the server process ends its viewers too.

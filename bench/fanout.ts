@@ -1,10 +1,11 @@
 // fanout-50KB: the most viewers one server process streams 30 fps × 50 KB frames to with
 // p99 < 100 ms and < 1 % of frames dropped. Each run is a fresh fanout-server.ts process.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { FanoutResult } from "./fanout-server.js";
 
-export type FanoutSystem = "conduit" | "raw";
+/** conduit: one server process; raw: node-datachannel by hand; cluster: two conduit processes. */
+export type FanoutSystem = "conduit" | "raw" | "cluster";
 
 const SERVER = fileURLToPath(new URL("./fanout-server.ts", import.meta.url));
 
@@ -31,6 +32,16 @@ export function fanoutRun(system: FanoutSystem, viewers: number, frames: number)
       else reject(new Error(`fanout-server ${system} ${viewers} exited with ${code}:\n${out}`));
     });
   });
+}
+
+/** Why the two-process case cannot run here, or undefined when it can. */
+export function natsServerUnavailable(): string | undefined {
+  try {
+    execFileSync("nats-server", ["--version"], { stdio: "pipe" });
+    return undefined;
+  } catch {
+    return "needs nats-server: apt-get install nats-server";
+  }
 }
 
 export const meetsTarget = (r: FanoutResult) => r.p99 < 100 && r.dropPct < 1;

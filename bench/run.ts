@@ -5,7 +5,7 @@ import { cpus, totalmem } from "node:os";
 import { createImpairedLink, impairedLinkUnavailable } from "../test/helpers/impaired-link.js";
 import { browserLatencies, browserUnavailable } from "./browser.js";
 import { connectTimes } from "./connect.js";
-import { maxSubscribers } from "./fanout.js";
+import { maxSubscribers, natsServerUnavailable } from "./fanout.js";
 import {
   conduitLatency,
   type Direction,
@@ -138,19 +138,26 @@ for (const [name, size, megabytes] of [
 }
 
 // The server and its viewers share this machine's 2 cores: the viewers' work counts against it.
+// fanout-2-processes-50KB: the same with two conduit server processes joined by NATS
+// (nats-server needed), half the viewers on each; CPU and RSS are the two processes' sum.
 const fanoutSteps = quick ? [2, 4] : [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140];
-for (const [kind, system] of [
-  ["conduit", "conduit:node-datachannel"],
-  ["raw", "raw:node-datachannel"],
+const natsSkip = natsServerUnavailable();
+if (natsSkip) console.error(`fanout-2-processes-50KB skipped: ${natsSkip}`);
+for (const [kind, system, name] of [
+  ["conduit", "conduit:node-datachannel", "fanout-50KB"],
+  ["raw", "raw:node-datachannel", "fanout-50KB"],
+  ...(natsSkip
+    ? []
+    : [["cluster", "conduit:node-datachannel", "fanout-2-processes-50KB"] as const]),
 ] as const) {
   const best = await maxSubscribers(kind, fanoutSteps, quick ? 30 : 90, (viewers, r) =>
     console.error(
-      `fanout-50KB ${system} ${viewers} viewers: p50 ${round(r.p50)} ms, p99 ${round(r.p99)} ms, ` +
+      `${name} ${system} ${viewers} viewers: p50 ${round(r.p50)} ms, p99 ${round(r.p99)} ms, ` +
         `dropped ${round(r.dropPct)} %, server cpu ${round(r.cpuPct)} %, rss ${round(r.rssMb)} MB`,
     ),
   );
   const at = (metric: string, value: number, unit: string) =>
-    rows.push({ case: "fanout-50KB", system, metric, value: round(value), unit });
+    rows.push({ case: name, system, metric, value: round(value), unit });
   at("max_subscribers", best?.viewers ?? 0, "subscribers");
   if (best) {
     const { run, viewers } = best;

@@ -99,6 +99,11 @@ export class NatsCluster implements StreamCluster {
     return elsewhere;
   }
 
+  created(): void {
+    // Said at once, so other nodes can serve it without waiting for the next announcement.
+    this.announceSoon();
+  }
+
   closed(stream: Stream): void {
     this.mirrorFeeds.get(stream.name)?.unsubscribe();
     this.mirrorFeeds.delete(stream.name);

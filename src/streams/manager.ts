@@ -166,6 +166,7 @@ export class StreamManager {
       this.cluster,
     );
     this.streams.set(name, stream);
+    this.cluster?.created(stream);
     const waiters = this.waiters.get(name);
     if (waiters) {
       this.waiters.delete(name);

@@ -64,6 +64,7 @@ type SubscriberCallback = (subscriberId: string) => void | Promise<void>;
 export interface StreamClusterHooks {
   /** Sends a push to the other nodes; returns how many subscribers they have. */
   pushed(stream: Stream, message: PushedMessage): number;
+  created(stream: Stream): void;
   closed(stream: Stream): void;
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { browserUnavailable } from "../../bench/browser.js";
+import { natsServerUnavailable } from "../../bench/fanout.js";
 import { impairedLinkUnavailable } from "../helpers/impaired-link.js";
 import { Resources } from "../helpers/net.js";
 import { exitCode, runTs } from "../helpers/process.js";
@@ -42,6 +43,7 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
   const lossCase = impairedLinkUnavailable() === undefined ? ["loss-latency-50KB"] : [];
   // So does the browser case, which needs Chromium too.
   const browserCase = browserUnavailable() === undefined ? ["browser-100KB"] : [];
+  const clusterCase = natsServerUnavailable() === undefined ? ["fanout-2-processes-50KB"] : [];
   expect([...new Set(result.rows.map((r) => r.case))].sort()).toEqual(
     [
       "connect",
@@ -50,6 +52,7 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
       "latency-50KB",
       ...lossCase,
       ...browserCase,
+      ...clusterCase,
       "throughput-16KiB",
       "throughput-256KiB",
     ].sort(),
