@@ -37,13 +37,22 @@ export class RemoteCandidates {
   /** The remote description of `pc` is set: candidates may be added now. */
   ready(id: number, pc: ndc.PeerConnection): void {
     this.described.set(id, pc);
-    for (const [candidate, mid] of this.early.get(id) ?? []) pc.addRemoteCandidate(candidate, mid);
+    for (const [candidate, mid] of this.early.get(id) ?? []) addTo(pc, candidate, mid);
     this.early.delete(id);
   }
 
   add(id: number, candidate: string, mid: string): void {
     const pc = this.described.get(id);
-    if (pc) pc.addRemoteCandidate(candidate, mid);
+    if (pc) addTo(pc, candidate, mid);
     else this.early.set(id, [...(this.early.get(id) ?? []), [candidate, mid]]);
+  }
+}
+
+/** A peer that already failed refuses candidates: it shows as a peer that never opens. */
+function addTo(pc: ndc.PeerConnection, candidate: string, mid: string): void {
+  try {
+    pc.addRemoteCandidate(candidate, mid);
+  } catch (err) {
+    console.error(`candidate refused (${(err as Error).message})`);
   }
 }

@@ -159,7 +159,12 @@ if (system === "conduit" || system === "cluster") {
     channels.push(channel);
     pc.setLocalDescription("offer");
   }
-  await Promise.all(opened);
+  await Promise.race([
+    Promise.all(opened),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error("not every raw peer opened within 30 s")), 30_000),
+    ),
+  ]);
   sendFrame = () => {
     // One buffer per frame for all viewers, as conduit encodes once; a viewer whose channel
     // is backed up past conduit's realtime mark misses the frame, as in conduit.

@@ -58,7 +58,16 @@ export async function maxSubscribers(
 ): Promise<{ viewers: number; run: FanoutResult } | undefined> {
   let best: { viewers: number; run: FanoutResult } | undefined;
   for (const viewers of steps) {
-    const run = await fanoutRun(system, viewers, frames);
+    let run: FanoutResult;
+    try {
+      run = await fanoutRun(system, viewers, frames);
+    } catch (err) {
+      // A run that cannot even set up its viewers (peers failing under load) misses the target.
+      console.error(
+        `${system} with ${viewers} viewers failed: ${(err as Error).message.split("\n")[0]}`,
+      );
+      break;
+    }
     report(viewers, run);
     if (!meetsTarget(run)) break;
     best = { viewers, run };
