@@ -80,12 +80,13 @@ export class Connection extends Emitter<ConnectionEvents> {
       let relayed = mode === "relay";
       if (!relayed) {
         const iceServers = [...hello.iceServers, ...d.iceServers];
-        const webrtcDeadline =
+        const budgetMs =
           mode === "auto" && d.fallbackAfterMs !== undefined
-            ? Math.min(deadline, Date.now() + d.fallbackAfterMs)
-            : deadline;
+            ? Math.min(d.connectTimeoutMs, d.fallbackAfterMs)
+            : d.connectTimeoutMs;
+        const webrtcDeadline = Math.min(deadline, Date.now() + budgetMs);
         try {
-          link = await openWebRtc(setup, iceServers, webrtcDeadline, (l) => {
+          link = await openWebRtc(setup, iceServers, webrtcDeadline, budgetMs, (l) => {
             link = l;
           });
         } catch (err) {
@@ -134,6 +135,7 @@ async function openWebRtc(
   setup: Setup,
   iceServers: IceServer[],
   deadline: number,
+  budgetMs: number,
   current: (link: PeerLink) => void,
 ): Promise<PeerLink> {
   const { d, signaling, clientId, maxMessageBytes } = setup;
@@ -147,7 +149,13 @@ async function openWebRtc(
     );
     current(link);
     link.on("signal", (message) => signaling.sendSignal(message));
-    const failure = await awaitOpen(link, signaling, deadline, () => link.start());
+    const failure = await awaitOpen(
+      link,
+      signaling,
+      deadline,
+      `WebRTC link not open within ${budgetMs} ms`,
+      () => link.start(),
+    );
     if (!failure) return link;
     link.close(failure.message);
     const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
@@ -175,7 +183,7 @@ async function openRelay(setup: Setup, deadline: number): Promise<PeerLink> {
     { iceServers: [], iceTransportPolicy: "all" },
     { maxMessageBytes },
   );
-  const failure = await awaitOpen(link, signaling, deadline, async () => {
+  const failure = await awaitOpen(link, signaling, deadline, "relay not open in time", async () => {
     await signaling.request("relay", {}, remaining(deadline));
   });
   if (failure) {
@@ -193,6 +201,7 @@ function awaitOpen(
   link: PeerLink,
   signaling: SignalingClient,
   deadline: number,
+  timeoutMessage: string,
   start: () => Promise<void>,
 ): Promise<{ error: ConduitError; message: string; final: boolean } | undefined> {
   return new Promise((resolve) => {
@@ -207,7 +216,7 @@ function awaitOpen(
       });
     };
     const timer = setTimeout(
-      () => fail(`data link not open in time (peer state: ${lastState})`, true),
+      () => fail(`${timeoutMessage} (peer state: ${lastState})`, true),
       remaining(deadline),
     );
     const succeedIfReady = () => {
