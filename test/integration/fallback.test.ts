@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createImpairedLink, impairedLinkUnavailable } from "../helpers/impaired-link.js";
 import { connectClient, pattern, Resources, startServer, until } from "../helpers/net.js";
-import { lineMatching, runTs } from "../helpers/process.js";
+import { numberedPusher, startResumeViewer } from "../helpers/resume-run.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -73,58 +73,29 @@ describe.skipIf(unavailable !== undefined)("UDP blocked", () => {
       const stream = streams.create("frames", { delivery: "reliable", bufferSize: 600 });
       const ups: number[] = [];
       streams.onClientStream("up", (_id, d) => ups.push((d as { n: number }).n));
-      const viewer = runTs(
-        res,
-        "test/helpers/resume-viewer.ts",
-        {
-          SERVER_HOST: link.hostAddress,
-          SERVER_PORT: String(server.port),
-          ENGINE: engine,
-          FALLBACK_AFTER_MS: "1500",
-          UPGRADE_AFTER_MS: "1000",
-        },
-        [],
-        link.ns,
-      );
-      const statuses: string[] = [];
-      viewer.stdout.on("data", (c: Buffer) =>
-        statuses.push(
-          ...c
-            .toString()
-            .split("\n")
-            .filter((l) => l.startsWith("status")),
-        ),
-      );
-      const result = lineMatching(viewer, /^result (.*)$/);
+      const { statuses, result } = startResumeViewer(res, link, server, engine, {
+        FALLBACK_AFTER_MS: "1500",
+        UPGRADE_AFTER_MS: "1000",
+      });
       await until(() => stream.subscriberCount === 1, "viewer subscribed over the relay", 20_000);
       expect(statuses.some((l) => l.startsWith("status fallback"))).toBe(true);
 
-      let n = 0;
-      const send = async (ms: number) => {
-        const end = performance.now() + ms;
-        while (performance.now() < end) {
-          await stream.push({ n: ++n });
-          await new Promise((r) => setTimeout(r, 1000 / 30));
-        }
-      };
-      await send(1500);
+      const pusher = numberedPusher(stream);
+      await pusher.pushFor(1500);
       const relayedUps = ups.length;
       link.blockUdp(false);
       const unblockedAt = performance.now();
       await until(() => statuses.some((l) => l.startsWith("status connected")), "upgraded", 20_000);
       const upgradedAfter = performance.now() - unblockedAt;
-      await send(1500);
+      await pusher.pushFor(1500);
       await stream.close();
-      const { seqs, lost } = JSON.parse((await result)[1] as string) as {
-        seqs: number[];
-        lost: number;
-      };
+      const { seqs, lost } = await result;
       console.log(
         `${engine}: UDP blocked → ${statuses.join(", ")}; upgraded ${Math.round(upgradedAfter)} ms ` +
-          `after UDP came back; ${seqs.length}/${n} received; client pushes ${relayedUps} relayed, ${ups.length} in all`,
+          `after UDP came back; ${seqs.length}/${pusher.sent()} received; client pushes ${relayedUps} relayed, ${ups.length} in all`,
       );
       // Every frame, in order, once, across the move from the relay to WebRTC; pushes too.
-      expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      expect(seqs).toEqual(Array.from({ length: pusher.sent() }, (_, i) => i + 1));
       expect(lost).toBe(0);
       expect(relayedUps).toBeGreaterThan(0);
       expect(ups).toEqual(Array.from({ length: ups.length }, (_, i) => i + 1));

@@ -2,11 +2,12 @@
 // authenticated raw Socket.IO client: each is answered with a value or a typed error, a client
 // that keeps misbehaving is dropped, and the server keeps serving the well-behaved.
 import fc from "fast-check";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { afterEach, expect, it } from "vitest";
 import type { Server } from "../../src/index.js";
 import { signalingCase } from "../helpers/fuzz-payloads.js";
 import { connectClient, PASSWORD, Resources, startServer, until } from "../helpers/net.js";
+import { rawSocket } from "../helpers/raw-socket.js";
 
 const ENGINE = "node-datachannel";
 const CASES = 400;
@@ -16,15 +17,7 @@ afterEach(() => res.closeAll());
 const EVENTS = ["hello", "subscribe", "start", "unsubscribe", "list", "publish", "signal"];
 
 function rawClient(server: Server): Promise<Socket> {
-  const socket = io(`http://127.0.0.1:${server.port}`, {
-    auth: { password: PASSWORD },
-    transports: ["websocket"],
-    reconnection: false,
-    forceNew: true,
-  });
-  res.add(() => {
-    socket.close();
-  });
+  const socket = rawSocket(res, server, { password: PASSWORD });
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", reject);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Server, ServerDescriptor, StreamManager } from "../../src/index.js";
 import { createImpairedLink, impairedLinkUnavailable } from "../helpers/impaired-link.js";
 import { connectClient, ENGINES, PASSWORD, Resources, startServer, until } from "../helpers/net.js";
-import { lineMatching, runTs } from "../helpers/process.js";
+import { numberedPusher, startResumeViewer } from "../helpers/resume-run.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -116,38 +116,11 @@ describe.skipIf(unavailable !== undefined)("a network that drops for 5 s", () =>
     const stream = streams.create("frames", { delivery: "reliable", bufferSize: 600 });
     const ups: number[] = [];
     streams.onClientStream("up", (_id, d) => ups.push((d as { n: number }).n));
-    const viewer = runTs(
-      res,
-      "test/helpers/resume-viewer.ts",
-      {
-        SERVER_HOST: link.hostAddress,
-        SERVER_PORT: String(server.port),
-        ENGINE: engine,
-      },
-      [],
-      link.ns,
-    );
-    const statuses: string[] = [];
-    viewer.stdout.on("data", (c: Buffer) =>
-      statuses.push(
-        ...c
-          .toString()
-          .split("\n")
-          .filter((l) => l.startsWith("status")),
-      ),
-    );
-    const result = lineMatching(viewer, /^result (.*)$/);
+    const { statuses, result } = startResumeViewer(res, link, server, engine);
     await until(() => stream.subscriberCount === 1, "viewer subscribed", 15_000);
 
-    let n = 0;
-    const send = async (ms: number) => {
-      const end = performance.now() + ms;
-      while (performance.now() < end) {
-        await stream.push({ n: ++n });
-        await new Promise((r) => setTimeout(r, 1000 / 30));
-      }
-    };
-    await send(2000);
+    const pusher = numberedPusher(stream);
+    await pusher.pushFor(2000);
     // The server notices the vanished client (no FIN: its network is gone) by heartbeat.
     let detectedAfter: number | undefined;
     let heldOnDetection = -1;
@@ -157,23 +130,20 @@ describe.skipIf(unavailable !== undefined)("a network that drops for 5 s", () =>
     });
     link.setLoss(1);
     const droppedAt = performance.now();
-    await send(5000);
+    await pusher.pushFor(5000);
     link.setLoss(0);
     const restoredAt = performance.now();
     await until(() => stream.subscriberCount === 1, "viewer back", 20_000);
     const resumedAfter = performance.now() - restoredAt;
-    await send(1000);
+    await pusher.pushFor(1000);
     await stream.close();
-    const { seqs, lost } = JSON.parse((await result)[1] as string) as {
-      seqs: number[];
-      lost: number;
-    };
+    const { seqs, lost } = await result;
     console.log(
       `${engine}: 5 s outage → resumed ${Math.round(resumedAfter)} ms after the link came back ` +
-        `(${Math.round(restoredAt - droppedAt)} ms down); ${seqs.length}/${n} received, lost ${lost}; ` +
+        `(${Math.round(restoredAt - droppedAt)} ms down); ${seqs.length}/${pusher.sent()} received, lost ${lost}; ` +
         `client pushes received ${ups.length}; ${statuses.join(", ")}`,
     );
-    expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(seqs).toEqual(Array.from({ length: pusher.sent() }, (_, i) => i + 1));
     expect(lost).toBe(0);
     expect(statuses.some((l) => l.startsWith("status reconnecting"))).toBe(true);
     // Detected within the heartbeat (0.5 s + 1 s, and a second of slack for a busy machine),

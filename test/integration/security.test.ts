@@ -1,11 +1,11 @@
 // Who gets in, and what they learn before they do: origins, password guessing, and nothing
 // (no stream data, no TURN credentials) before authentication. Raw Socket.IO clients play
 // the intruders, since they can send what conduit's Client never would.
-import { io, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { AUTH_FAILURE_WINDOW_MS, AUTH_MAX_FAILURES, PROTOCOL_VERSION } from "../../src/defaults.js";
 import { InvalidArgumentError, type Server, ServerDescriptor } from "../../src/index.js";
 import { connectClient, PASSWORD, Resources, startServer } from "../helpers/net.js";
+import { rawSocket } from "../helpers/raw-socket.js";
 
 const ENGINE = "node-datachannel";
 const res = new Resources();
@@ -24,13 +24,7 @@ function attempt(
   auth: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<Attempt> {
-  const socket: Socket = io(`http://127.0.0.1:${server.port}`, {
-    auth,
-    transports: ["websocket"],
-    reconnection: false,
-    forceNew: true,
-    extraHeaders: headers,
-  });
+  const socket = rawSocket(res, server, auth, headers);
   const events: string[] = [];
   socket.onAny((event: string) => events.push(event));
   return new Promise<Attempt>((resolve) => {
@@ -111,15 +105,7 @@ describe("before authentication", () => {
     }
     expect(stream.subscriberCount).toBe(0);
     // Authenticated, a client is given TURN credentials minted for it, when it asks.
-    const socket = io(`http://127.0.0.1:${server.port}`, {
-      auth: { password: PASSWORD },
-      transports: ["websocket"],
-      reconnection: false,
-      forceNew: true,
-    });
-    res.add(() => {
-      socket.close();
-    });
+    const socket = rawSocket(res, server, { password: PASSWORD });
     const hello = await socket.timeout(5000).emitWithAck("hello", { protocol: PROTOCOL_VERSION });
     expect(hello.iceServers).toEqual([
       expect.objectContaining({

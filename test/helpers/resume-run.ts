@@ -1,0 +1,58 @@
+// The parent side of resume-viewer.ts: starts it at the far end of an impaired link, collects its
+// status lines, and numbers the frames the test pushes. Used by the reconnect and fallback tests.
+import type { EngineName, Server, Stream } from "../../src/index.js";
+import type { ImpairedLink } from "./impaired-link.js";
+import type { Resources } from "./net.js";
+import { lineMatching, runTs } from "./process.js";
+
+export interface ResumeViewer {
+  /** "status <state> <ms>" lines, as they come. */
+  statuses: string[];
+  /** What the viewer received, once its stream ends. */
+  result: Promise<{ seqs: number[]; lost: number }>;
+}
+
+export function startResumeViewer(
+  res: Resources,
+  link: ImpairedLink,
+  server: Server,
+  engine: EngineName,
+  env: Record<string, string> = {},
+): ResumeViewer {
+  const viewer = runTs(
+    res,
+    "test/helpers/resume-viewer.ts",
+    { SERVER_HOST: link.hostAddress, SERVER_PORT: String(server.port), ENGINE: engine, ...env },
+    [],
+    link.ns,
+  );
+  const statuses: string[] = [];
+  viewer.stdout.on("data", (c: Buffer) =>
+    statuses.push(
+      ...c
+        .toString()
+        .split("\n")
+        .filter((l) => l.startsWith("status")),
+    ),
+  );
+  const result = lineMatching(viewer, /^result (.*)$/).then(
+    ([, json]) => JSON.parse(json as string) as { seqs: number[]; lost: number },
+  );
+  result.catch(() => undefined);
+  return { statuses, result };
+}
+
+/** Pushes { n } at 30 fps, numbering on from the last call; `sent()` is the last n. */
+export function numberedPusher(stream: Stream) {
+  let n = 0;
+  return {
+    sent: () => n,
+    async pushFor(ms: number): Promise<void> {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        await stream.push({ n: ++n });
+        await new Promise((r) => setTimeout(r, 1000 / 30));
+      }
+    },
+  };
+}
