@@ -172,6 +172,10 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.streamClosed(stream, streamId, lastSeq),
     );
     connection.on("lost", (reason, error) => this.connectionLost(reason, error));
+    this.showConnected(connection);
+  }
+
+  private showConnected(connection: Connection): void {
     if (connection.relayed) {
       this.setStatus({ state: "fallback", clientId: connection.clientId });
       this.scheduleUpgrade();
@@ -232,14 +236,29 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   private async reconnect(policy: ReconnectPolicy, lastError: ConduitError): Promise<void> {
     let error = lastError;
     for (let attempt = 1; ; attempt++) {
-      this.dropConnection("reconnecting");
+      // Signaling still up: only the data link failed; the session stays.
+      const kept = this.connection?.signaling.connected ? this.connection : undefined;
+      if (!kept) this.dropConnection("reconnecting");
       if (attempt > policy.maxAttempts) {
         this.shutdown(`gave up after ${policy.maxAttempts} reconnect attempts`, error);
         return;
       }
       this.setStatus({ state: "reconnecting", attempt, error });
-      await this.pause(backoffMs(policy, attempt));
+      // A link restart goes at once the first time; it needs no new authentication.
+      if (!kept || attempt > 1) await this.pause(backoffMs(policy, attempt));
       if (this.shuttingDown) return;
+      if (kept) {
+        try {
+          await this.restartLink(kept);
+        } catch (err) {
+          if (this.shuttingDown) return;
+          error = asConduitError(err);
+          debug("%s link restart %d failed: %s", this.clientId, attempt, error.message);
+          continue;
+        }
+        this.reconnectDone();
+        return;
+      }
       // With several servers (cluster nodes), each attempt tries the next one.
       const urls = this.descriptor.urls;
       const index = (this.serverIndex + (urls.length > 1 ? attempt : 0)) % urls.length;
@@ -269,9 +288,45 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.serverIndex = index;
       this.install(connection);
       this.resumeStreams();
-      this.endReconnectWait?.();
-      this.reconnected = undefined;
+      this.reconnectDone();
       return;
+    }
+  }
+
+  private reconnectDone(): void {
+    this.endReconnectWait?.();
+    this.reconnected = undefined;
+  }
+
+  /**
+   * A new data link in the same session (the signaling connection stayed up). Subscriptions
+   * and client streams keep their ids; reliable ones resend what the old link may have lost.
+   */
+  private async restartLink(connection: Connection): Promise<void> {
+    for (const out of this.outbound.values()) out.queue.discard();
+    const resume: { stream: string; after: number }[] = [];
+    for (const entry of this.inboundByName.values()) {
+      if (entry.reply?.delivery === "reliable" && entry.lastSeq !== undefined)
+        resume.push({ stream: entry.name, after: entry.lastSeq });
+    }
+    const reply = await connection.restartLink(this.linkMode, resume);
+    if (this.connection !== connection || this.shuttingDown) return;
+    for (const { stream, missed } of reply.missed) {
+      for (const s of this.inboundByName.get(stream)?.subscribers ?? []) s.noteLost(missed);
+    }
+    for (const { stream, after } of reply.published) {
+      const out = this.outbound.get(stream);
+      if (out) this.resend(out, await out.ready, after);
+    }
+    debug("%s link restarted in session", this.clientId);
+    this.showConnected(connection);
+  }
+
+  /** Sends again, first, what the server did not take of a reliable client stream. */
+  private resend(out: Outbound, streamId: number, after: number): void {
+    for (const m of out.recent?.items() ?? []) {
+      if (seqAfter(m.seq, after))
+        this.link?.send(out.delivery, out.queue, m.withStreamId(streamId));
     }
   }
 
@@ -311,19 +366,13 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       entry.ready = this.requestInbound(entry, true, resume);
       entry.ready.catch(() => undefined);
     }
-    const { signaling, link } = this.connection as Connection;
+    const { signaling } = this.connection as Connection;
     for (const [name, out] of this.outbound) {
       out.ready = signaling
         .request("publish", { stream: name, delivery: out.delivery })
         .then(({ streamId, after }) => {
-          // What the server did not take before the connection broke, sent again first.
-          // (A restarted server knows nothing of it: it is not sent twice to the new one.)
-          if (after !== undefined) {
-            for (const m of out.recent?.items() ?? []) {
-              if (seqAfter(m.seq, after))
-                link.send(out.delivery, out.queue, m.withStreamId(streamId));
-            }
-          }
+          // (A restarted server knows nothing of what was sent: it gets none of it twice.)
+          if (after !== undefined) this.resend(out, streamId, after);
           return streamId;
         });
       out.ready.catch(() => undefined);
@@ -570,10 +619,6 @@ function randomHex(bytes: number): string {
   const out = new Uint8Array(bytes);
   crypto.getRandomValues(out);
   return Array.from(out, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function _remaining(deadline: number): number {
-  return Math.max(1, deadline - Date.now());
 }
 
 function notConnected(): ConnectionError {

@@ -7,10 +7,15 @@ import { AuthenticationError, ConduitError, ConnectionError } from "./errors.js"
 import { log } from "./log.js";
 import type { IceServer } from "./peer/engine.js";
 import { loadEngine } from "./peer/engines.js";
-import { PeerLink } from "./peer/link.js";
+import { type LinkOptions, PeerLink } from "./peer/link.js";
 import { relayEngine } from "./peer/relay.js";
 import { SignalingClient } from "./signaling/client.js";
-import type { StreamClosedNotice } from "./signaling/protocol.js";
+import type {
+  HelloReply,
+  RestartReply,
+  RestartRequest,
+  StreamClosedNotice,
+} from "./signaling/protocol.js";
 import { Emitter } from "./util/emitter.js";
 
 const debug = log("client");
@@ -27,24 +32,41 @@ interface ConnectionEvents {
 
 export class Connection extends Emitter<ConnectionEvents> {
   private closed = false;
+  /** The data link in use, or being set up: remote signals go to it. */
+  private current: PeerLink | undefined;
+  private isRelayed = false;
 
   private constructor(
     readonly signaling: SignalingClient,
-    readonly link: PeerLink,
-    readonly clientId: string,
+    private readonly d: ClientDescriptor,
+    private readonly hello: HelloReply,
     readonly maxMessageBytes: number,
-    /** The data rides the Socket.IO relay, not WebRTC. */
-    readonly relayed: boolean,
   ) {
     super();
+    signaling.on("signal", (message) => {
+      this.current?.applyRemote(message).catch((err) => debug("bad signal from server: %O", err));
+    });
     signaling.on("disconnect", (reason) =>
       this.lose(`signaling lost: ${reason}`, signalingLost(reason)),
     );
-    link.on("close", (reason) => this.lose(`peer link lost: ${reason}`, lost()));
-    link.on("message", (_delivery, streamId, seq, body) =>
-      this.emit("message", streamId, seq, body),
-    );
+    signaling.on("linkLost", () => {
+      if (this.current?.opened) this.current.close("the server lost its end");
+    });
     signaling.on("streamClosed", (notice) => this.emit("streamClosed", notice));
+  }
+
+  get clientId(): string {
+    return this.hello.clientId;
+  }
+
+  /** The data link; undefined while a restart sets up the next one. */
+  get link(): PeerLink | undefined {
+    return this.current;
+  }
+
+  /** The data rides the Socket.IO relay, not WebRTC. */
+  get relayed(): boolean {
+    return this.isRelayed;
   }
 
   /**
@@ -59,7 +81,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   ): Promise<Connection> {
     const deadline = Date.now() + d.connectTimeoutMs;
     const signaling = new SignalingClient();
-    let link: PeerLink | undefined;
+    let connection: Connection | undefined;
     try {
       await signaling.connect(url, { password: d.password, token: d.token }, d.connectTimeoutMs);
       const hello = await signaling.request(
@@ -72,43 +94,42 @@ export class Connection extends Emitter<ConnectionEvents> {
           `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
         );
       }
-      const maxMessageBytes = Math.min(d.maxMessageBytes, hello.maxMessageBytes);
-      const setup = { d, signaling, clientId: hello.clientId, maxMessageBytes };
-      signaling.on("signal", (message) => {
-        link?.applyRemote(message).catch((err) => debug("bad signal from server: %O", err));
-      });
-      let relayed = mode === "relay";
-      if (!relayed) {
-        const iceServers = [...hello.iceServers, ...d.iceServers];
-        const budgetMs =
-          mode === "auto" && d.fallbackAfterMs !== undefined
-            ? Math.min(d.connectTimeoutMs, d.fallbackAfterMs)
-            : d.connectTimeoutMs;
-        const webrtcDeadline = Math.min(deadline, Date.now() + budgetMs);
-        try {
-          link = await openWebRtc(setup, iceServers, webrtcDeadline, budgetMs, (l) => {
-            link = l;
-          });
-        } catch (err) {
-          // Signaling lost or refused: the relay would not do better.
-          if (mode !== "auto" || !signaling.connected) throw err;
-          debug("%s WebRTC did not connect (%s): relaying over Socket.IO", hello.clientId, err);
-          relayed = true;
-        }
-      }
-      if (relayed) link = await openRelay(setup, deadline);
-      return new Connection(signaling, link as PeerLink, hello.clientId, maxMessageBytes, relayed);
+      connection = new Connection(
+        signaling,
+        d,
+        hello,
+        Math.min(d.maxMessageBytes, hello.maxMessageBytes),
+      );
+      await connection.openLink(mode, deadline);
+      return connection;
     } catch (err) {
-      link?.close("connect failed");
+      connection?.close("connect failed");
       signaling.destroy();
       throw err;
     }
   }
 
+  /**
+   * The link failed while signaling stayed up: drops it and sets up a new one in the same
+   * session (a new peer connection: ICE restart on the old one is not supported by
+   * libdatachannel). The server queues again what the old link may have lost on reliable
+   * streams after `resume`; the reply says what it could not, and what it took of ours.
+   */
+  async restartLink(mode: LinkMode, resume: RestartRequest["resume"]): Promise<RestartReply> {
+    const deadline = Date.now() + this.d.connectTimeoutMs;
+    const old = this.current;
+    this.current = undefined;
+    old?.close("restarting");
+    const reply = await this.signaling.request("restart", { resume }, remaining(deadline));
+    await this.openLink(mode, deadline);
+    return reply;
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.link.close(reason);
+    this.current?.close(reason);
+    this.current = undefined;
     this.signaling.destroy();
     this.removeAllListeners();
   }
@@ -117,13 +138,63 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (this.closed) return;
     this.emit("lost", reason, error);
   }
+
+  /** Sets up WebRTC, or the relay (mode "relay", or "auto" once WebRTC is out of time). */
+  private async openLink(mode: LinkMode, deadline: number): Promise<void> {
+    const d = this.d;
+    const setup: Setup = {
+      d,
+      signaling: this.signaling,
+      clientId: this.clientId,
+      linkOptions: { maxMessageBytes: this.maxMessageBytes, timeoutMs: this.hello.linkTimeoutMs },
+      use: (link) => {
+        this.current = link;
+        // From the start: the server may send as soon as its end is open, before ours is.
+        link.on("message", (_delivery, streamId, seq, body) => {
+          if (this.current === link) this.emit("message", streamId, seq, body);
+        });
+      },
+    };
+    let link: PeerLink | undefined;
+    if (mode !== "relay") {
+      const iceServers = [...this.hello.iceServers, ...d.iceServers];
+      const budgetMs =
+        mode === "auto" && d.fallbackAfterMs !== undefined
+          ? Math.min(d.connectTimeoutMs, d.fallbackAfterMs)
+          : d.connectTimeoutMs;
+      try {
+        link = await openWebRtc(
+          setup,
+          iceServers,
+          Math.min(deadline, Date.now() + budgetMs),
+          budgetMs,
+        );
+      } catch (err) {
+        // Signaling lost or refused: the relay would not do better.
+        if (mode !== "auto" || !this.signaling.connected) throw err;
+        debug("%s WebRTC did not connect (%s): relaying over Socket.IO", this.clientId, err);
+      }
+    }
+    link ??= await openRelay(setup, deadline);
+    this.isRelayed = link.engineName === "relay";
+    link.on("close", (reason) => {
+      if (this.current === link) {
+        this.lose(
+          `peer link lost: ${reason}`,
+          new ConnectionError(`the data link failed: ${reason}`),
+        );
+      }
+    });
+  }
 }
 
 interface Setup {
   d: ClientDescriptor;
   signaling: SignalingClient;
   clientId: string;
-  maxMessageBytes: number;
+  linkOptions: LinkOptions;
+  /** Called with each link as it is made: remote signals go to it, its messages come here. */
+  use(link: PeerLink): void;
 }
 
 /**
@@ -136,18 +207,17 @@ async function openWebRtc(
   iceServers: IceServer[],
   deadline: number,
   budgetMs: number,
-  current: (link: PeerLink) => void,
 ): Promise<PeerLink> {
-  const { d, signaling, clientId, maxMessageBytes } = setup;
+  const { d, signaling, clientId, linkOptions } = setup;
   const engine = await loadEngine(d.engine);
   for (let attempt = 1; ; attempt++) {
     const link = new PeerLink(
       clientId,
       engine,
       { iceServers, bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
-      { maxMessageBytes },
+      linkOptions,
     );
-    current(link);
+    setup.use(link);
     link.on("signal", (message) => signaling.sendSignal(message));
     const failure = await awaitOpen(
       link,
@@ -176,13 +246,15 @@ async function openWebRtc(
 
 /** The relay: both lanes over the Socket.IO connection; the server is asked to switch too. */
 async function openRelay(setup: Setup, deadline: number): Promise<PeerLink> {
-  const { signaling, clientId, maxMessageBytes } = setup;
+  const { signaling, clientId, linkOptions } = setup;
+  // No keepalives: Socket.IO's own heartbeat watches the connection the relay rides.
   const link = new PeerLink(
     clientId,
     relayEngine(signaling.relay()),
     { iceServers: [], iceTransportPolicy: "all" },
-    { maxMessageBytes },
+    { maxMessageBytes: linkOptions.maxMessageBytes },
   );
+  setup.use(link);
   const failure = await awaitOpen(link, signaling, deadline, "relay not open in time", async () => {
     await signaling.request("relay", {}, remaining(deadline));
   });

@@ -43,6 +43,11 @@ export const DEFAULT_UPGRADE_AFTER_MS = 30_000;
 /** Pauses before each new WebRTC setup when one fails outright (ICE/DTLS failure) during
  * connect(): three attempts in all. */
 export const LINK_RETRY_DELAYS_MS: readonly number[] = [50, 250];
+/** A WebRTC link that hears nothing (not even a keepalive) for this long is dead: the client
+ * sets up a new one in the same session. */
+export const DEFAULT_LINK_TIMEOUT_MS = 5_000;
+/** Link restarts one session may ask for per minute (each one builds a peer connection). */
+export const MAX_LINK_RESTARTS_PER_MINUTE = 30;
 /** Socket.IO heartbeat: a vanished client is noticed within interval + timeout. */
 export const DEFAULT_PING_INTERVAL_MS = 5_000;
 export const DEFAULT_PING_TIMEOUT_MS = 5_000;
@@ -65,7 +70,7 @@ export const MAX_TRACKED_UPSTREAMS = 100_000;
 export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
 
 /** Protocol version carried in frames and the hello reply. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** A cluster node announces its streams this often (and at once when they change). */
 export const CLUSTER_ANNOUNCE_MS = 1_000;
 /** A node not heard from for this long is gone, and its streams with it. */

@@ -3,6 +3,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FALLBACK_AFTER_MS,
   DEFAULT_HOST,
+  DEFAULT_LINK_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PING_INTERVAL_MS,
   DEFAULT_PING_TIMEOUT_MS,
@@ -50,6 +51,10 @@ export interface ServerOptions extends PeerOptions {
   pingIntervalMs?: number;
   /** A client silent this long after a ping is dropped. @default 5000 */
   pingTimeoutMs?: number;
+  /** A WebRTC link that hears nothing for this long (both ends send keepalives) has failed:
+   * the client sets up a new one in the same session, and reliable streams resend what it
+   * lost. Clients use the server's value. @default 5000 */
+  linkTimeoutMs?: number;
   /** A TURN server sharing `secret` with this server: each client gets credentials minted for
    * it after it authenticates (TURN REST API), valid `ttlSeconds`. @default none */
   turn?: TurnOptions;
@@ -231,6 +236,7 @@ export class ServerDescriptor {
   readonly maxMessageBytes: number;
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
+  readonly linkTimeoutMs: number;
   readonly httpHandler: ServerOptions["httpHandler"];
   readonly turn: TurnOptions | undefined;
   readonly cluster: ServerOptions["cluster"];
@@ -289,6 +295,10 @@ export class ServerDescriptor {
     this.pingTimeoutMs = validatePositiveInt(
       options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
       "pingTimeoutMs",
+    );
+    this.linkTimeoutMs = validatePositiveInt(
+      options.linkTimeoutMs ?? DEFAULT_LINK_TIMEOUT_MS,
+      "linkTimeoutMs",
     );
   }
 }

@@ -1,4 +1,5 @@
 import {
+  MAX_LINK_RESTARTS_PER_MINUTE,
   MAX_PENDING_WAITS_PER_CLIENT,
   MAX_PUBLISHED_STREAMS_PER_CLIENT,
   MAX_SUBSCRIPTIONS_PER_CLIENT,
@@ -11,8 +12,11 @@ import { type Delivery, PeerLink } from "./peer/link.js";
 import { relayEngine } from "./peer/relay.js";
 import { OutboundQueue } from "./peer/sender.js";
 import {
+  EVENT_LINK_LOST,
   EVENT_STREAM_CLOSED,
   type PublishReply,
+  type RestartReply,
+  type RestartRequest,
   type StreamClosedNotice,
   type SubscribeReply,
   type SubscribeRequest,
@@ -50,6 +54,7 @@ export interface SessionContext {
   /** The server's own peer configuration, less its ICE servers. */
   peerConfig: Omit<PeerConfig, "iceServers">;
   maxMessageBytes: number;
+  linkTimeoutMs: number;
   streams(): StreamManager | undefined;
   upstreamProgress: UpstreamProgress;
 }
@@ -58,7 +63,8 @@ export interface SessionContext {
 class RemoteSubscriber implements Subscriber {
   readonly remote = true;
   readonly queue: OutboundQueue;
-  /** Sequence number of the last message queued here (0: none yet). */
+  /** Sequence numbers of the first and last message queued here (0: none yet). */
+  firstSeq = 0;
   lastSeq = 0;
   /** Until the client says `start`, messages wait in the queue (bounded, oldest dropped). */
   started = false;
@@ -77,9 +83,26 @@ class RemoteSubscriber implements Subscriber {
 
   deliver(message: PushedMessage): void {
     const outgoing = message.outgoing;
+    if (this.firstSeq === 0) this.firstSeq = outgoing.seq;
     this.lastSeq = outgoing.seq;
-    if (this.started) this.link()?.send(this.stream.delivery, this.queue, outgoing);
+    const link = this.started ? this.link() : undefined;
+    // No link: between a failed link and its replacement, which wakes the queue.
+    if (link) link.send(this.stream.delivery, this.queue, outgoing);
     else this.queue.queue.push(outgoing);
+  }
+
+  /**
+   * The link was replaced. Realtime: what is queued goes out on the new one. Reliable: what
+   * the client did not receive (after `after`; all of it if it received nothing) is queued
+   * again from the stream's buffer. Returns how many were no longer there to resend.
+   */
+  restart(after: number | undefined): number {
+    if (this.stream.delivery === "realtime" || this.firstSeq === 0) {
+      this.queue.dropCurrent();
+      return 0;
+    }
+    this.queue.clear();
+    return this.stream.replay(this, after ?? (this.firstSeq - 1) >>> 0);
   }
 
   start(): void {
@@ -108,6 +131,10 @@ export class ClientSession {
   private instance: string | undefined;
   private readonly upstreamIds = new Map<string, number>();
   private closed = false;
+  /** The client has offered a link (or asked for the relay): it may subscribe and publish. */
+  private offered = false;
+  /** When the last link restarts were asked for (bounded: see MAX_LINK_RESTARTS_PER_MINUTE). */
+  private readonly restarts: number[] = [];
   private readonly peerConfig: PeerConfig;
   private readonly clientIceServers: IceServer[];
   /** Data frames from this client that could not be used (unknown stream, bad body). */
@@ -135,6 +162,7 @@ export class ClientSession {
         protocol: PROTOCOL_VERSION,
         iceServers: this.clientIceServers,
         maxMessageBytes: ctx.maxMessageBytes,
+        linkTimeoutMs: ctx.linkTimeoutMs,
       };
     });
     conn.handle("subscribe", ({ stream, wait, resume }) => this.subscribe(stream, wait, resume));
@@ -157,6 +185,7 @@ export class ClientSession {
     }));
     conn.handle("publish", ({ stream, delivery }) => this.publish(stream, delivery));
     conn.handle("relay", () => this.acceptRelay());
+    conn.handle("restart", (request) => this.restartLink(request));
   }
 
   stats(): ClientStats {
@@ -194,14 +223,13 @@ export class ClientSession {
     return manager;
   }
 
-  private requireLink(): PeerLink {
-    if (!this.link) {
+  private requireOffered(): void {
+    if (!this.offered) {
       throw new ConnectionError(
         "send the WebRTC offer before subscribing or publishing",
         "NOT_CONNECTED",
       );
     }
-    return this.link;
   }
 
   private acceptOffer(sdp: string): void {
@@ -214,6 +242,7 @@ export class ClientSession {
     const link = this.useLink(
       new PeerLink(this.id, this.ctx.engine, this.peerConfig, {
         maxMessageBytes: this.ctx.maxMessageBytes,
+        timeoutMs: this.ctx.linkTimeoutMs,
       }),
       "replaced by a new offer",
     );
@@ -238,24 +267,66 @@ export class ClientSession {
     return {};
   }
 
-  /** Makes `link` the session's link (closing one that never opened). */
+  /**
+   * The client's link failed while this connection stayed up. The old link goes; what it may
+   * have lost on reliable streams is queued again, to go out once the client's new offer (or
+   * relay request) has made a new link. Subscriptions and client streams stay as they are.
+   */
+  private restartLink({ resume }: RestartRequest): RestartReply {
+    if (!this.offered) throw new ProtocolError("restart before any link was set up");
+    const now = Date.now();
+    while (this.restarts.length > 0 && now - (this.restarts[0] as number) > 60_000) {
+      this.restarts.shift();
+    }
+    if (this.restarts.length >= MAX_LINK_RESTARTS_PER_MINUTE) {
+      throw new ProtocolError(
+        `at most ${MAX_LINK_RESTARTS_PER_MINUTE} link restarts a minute`,
+        "LIMIT_EXCEEDED",
+      );
+    }
+    this.restarts.push(now);
+    const old = this.link;
+    this.link = undefined;
+    old?.close("restarted by the client");
+    const received = new Map(resume.map((r) => [r.stream, r.after]));
+    const missed: RestartReply["missed"] = [];
+    for (const sub of this.subscriptions.values()) {
+      const count = sub.restart(received.get(sub.stream.name));
+      if (count > 0) missed.push({ stream: sub.stream.name, missed: count });
+    }
+    const published: RestartReply["published"] = [];
+    for (const { name, delivery } of this.upstreams.values()) {
+      const after = this.progressOf(name, delivery);
+      if (after !== undefined) published.push({ stream: name, after });
+    }
+    debug("%s link restart: %d subscriptions kept", this.id, this.subscriptions.size);
+    return { missed, published };
+  }
+
+  /** Makes `link` the session's link (closing one that never opened), and feeds it every
+   * subscription's queue. */
   private useLink(link: PeerLink, replacing: string): PeerLink {
     this.link?.close(replacing);
     this.link = link;
+    this.offered = true;
     link.on("message", (delivery, streamId, seq, body) =>
       this.receive(delivery, streamId, seq, body),
     );
     link.on("close", (reason) => {
-      if (this.link !== link) return; // a replaced attempt
+      if (this.link !== link) return; // replaced
+      this.link = undefined;
       if (!link.opened) {
         // The setup failed; the client tries again with a new offer (or gives up and leaves).
         debug("%s peer link failed before opening (%s)", this.id, reason);
-        this.link = undefined;
         return;
       }
-      debug("%s peer link closed (%s): ending session", this.id, reason);
-      this.close();
+      // The session stays: the client restarts the link (it may not have noticed yet).
+      debug("%s peer link lost (%s): the client restarts it", this.id, reason);
+      this.conn.notify(EVENT_LINK_LOST, { reason });
     });
+    for (const sub of this.subscriptions.values()) {
+      if (sub.started) link.wake(sub.stream.delivery, sub.queue);
+    }
     return link;
   }
 
@@ -269,7 +340,7 @@ export class ClientSession {
     wait: boolean,
     resume: SubscribeRequest["resume"],
   ): Promise<SubscribeReply> {
-    this.requireLink();
+    this.requireOffered();
     if (!grantAllows(this.conn.access.grants.subscribe, name)) {
       throw new ForbiddenError(`the token does not grant subscribe on "${name}"`, name);
     }
@@ -347,7 +418,7 @@ export class ClientSession {
   }
 
   private publish(name: string, delivery: Delivery): PublishReply {
-    this.requireLink();
+    this.requireOffered();
     if (!grantAllows(this.conn.access.grants.publish, name)) {
       throw new ForbiddenError(`the token does not grant publish on "${name}"`, name);
     }

@@ -101,6 +101,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
             d.turn ? [...d.iceServers, mintTurnCredentials(d.turn, user)] : d.iceServers,
           peerConfig: { bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
           maxMessageBytes: d.maxMessageBytes,
+          linkTimeoutMs: d.linkTimeoutMs,
           streams: () => this.streams,
           upstreamProgress: this.upstreamProgress,
         },

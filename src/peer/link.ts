@@ -10,6 +10,7 @@ import {
 } from "../defaults.js";
 import { log } from "../log.js";
 import { Emitter } from "../util/emitter.js";
+import { isKeepalive, KEEPALIVE_FRAME } from "../wire/frame.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
 import { Reassembler, type ReassemblerStats } from "../wire/reassembler.js";
 import type {
@@ -47,6 +48,10 @@ export interface LinkEvents {
 
 export interface LinkOptions {
   maxMessageBytes: number;
+  /** Once open, a link that hears nothing for this long closes ("no data for … ms"); each
+   * end sends a keepalive every fifth of it. Omitted: no keepalives (the relay, which
+   * Socket.IO's heartbeat covers). */
+  timeoutMs?: number;
 }
 
 interface Lane {
@@ -58,18 +63,22 @@ interface Lane {
 
 /** One WebRTC peer connection with its two data channels, flow control and reassembly. */
 export class PeerLink extends Emitter<LinkEvents> {
+  readonly engineName: Engine["name"];
   private readonly peer: EnginePeer;
   private readonly lanes: Record<Delivery, Lane>;
   private closed = false;
   private isOpen = false;
+  private lastHeard = 0;
+  private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly id: string,
     engine: Engine,
     config: PeerConfig,
-    options: LinkOptions,
+    private readonly options: LinkOptions,
   ) {
     super();
+    this.engineName = engine.name;
     this.peer = engine.createPeer(id, config, {
       signal: (message) => {
         if (message.kind === "description")
@@ -129,6 +138,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   close(reason = "closed"): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.keepaliveTimer);
     debug("%s link closed: %s", this.id, reason);
     for (const d of DELIVERIES) this.lanes[d].reassembler.clear();
     this.peer.close();
@@ -158,6 +168,8 @@ export class PeerLink extends Emitter<LinkEvents> {
         this.close(`${delivery} channel closed`);
       },
       message: (data) => {
+        this.lastHeard = performance.now();
+        if (isKeepalive(data)) return;
         const done = reassembler.push(data);
         if (done && !this.closed)
           this.emit("message", delivery, done.streamId, done.seq, done.body);
@@ -181,8 +193,34 @@ export class PeerLink extends Emitter<LinkEvents> {
     if (this.lanes.realtime.open && this.lanes.reliable.open) {
       this.isOpen = true;
       debug("%s link open", this.id);
+      this.startKeepalive();
       this.emit("open");
     }
+  }
+
+  /**
+   * ICE consent freshness takes some 30 s to give up on a dead path, and is not exposed by
+   * every engine: the link watches for silence itself, on the realtime lane (no retransmits,
+   * so a keepalive never waits behind a lost packet).
+   */
+  private startKeepalive(): void {
+    const timeoutMs = this.options.timeoutMs;
+    if (timeoutMs === undefined) return;
+    this.lastHeard = performance.now();
+    const channel = this.lanes.realtime.channel;
+    this.keepaliveTimer = setInterval(() => {
+      if (performance.now() - this.lastHeard > timeoutMs) {
+        this.close(`no data for ${timeoutMs} ms`);
+        return;
+      }
+      try {
+        if (channel.isOpen()) channel.send(KEEPALIVE_FRAME);
+      } catch (err) {
+        debug("%s keepalive failed: %O", this.id, err);
+      }
+    }, timeoutMs / 5);
+    // The peer connection keeps the process alive while it is open, not this timer.
+    (this.keepaliveTimer as { unref?: () => void }).unref?.();
   }
 
   private onState(state: PeerState): void {

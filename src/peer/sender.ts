@@ -33,6 +33,19 @@ export class OutboundQueue {
     this.current = undefined;
   }
 
+  /** The link it fed was replaced: the message half sent there is gone (and counted). */
+  dropCurrent(): void {
+    if (!this.current) return;
+    this.queue.dropped++;
+    this.current = undefined;
+  }
+
+  /** Empties it without counting drops: what it held is about to be queued again. */
+  clear(): void {
+    this.queue.clear();
+    this.current = undefined;
+  }
+
   get hasWork(): boolean {
     return this.current !== undefined || this.queue.length > 0;
   }

@@ -11,6 +11,7 @@ import type { SignalMessage } from "../peer/engine.js";
 import type { RelayTransport } from "../peer/relay.js";
 import { Emitter } from "../util/emitter.js";
 import {
+  EVENT_LINK_LOST,
   EVENT_RELAY,
   EVENT_SIGNAL,
   EVENT_STREAM_CLOSED,
@@ -28,6 +29,8 @@ const debug = log("signaling");
 interface SignalingClientEvents {
   signal: [SignalMessage];
   streamClosed: [StreamClosedNotice];
+  /** The server's end of the data link failed. */
+  linkLost: [];
   disconnect: [reason: string];
 }
 
@@ -87,6 +90,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         this.emit("streamClosed", notice);
       }
     });
+    socket.on(EVENT_LINK_LOST, () => this.emit("linkLost"));
     let tokenExpired = false;
     socket.on(EVENT_TOKEN_EXPIRED, () => {
       tokenExpired = true;

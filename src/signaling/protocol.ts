@@ -4,7 +4,7 @@
  */
 // zod/mini: the same schemas, a fraction of the browser bundle.
 import * as z from "zod/mini";
-import { STREAM_NAME_MAX_LENGTH } from "../defaults.js";
+import { MAX_SUBSCRIPTIONS_PER_CLIENT, STREAM_NAME_MAX_LENGTH } from "../defaults.js";
 import { type ErrorReply, InvalidArgumentError, ProtocolError } from "../errors.js";
 import type { IceServer, SignalMessage } from "../peer/engine.js";
 import type { Delivery } from "../peer/link.js";
@@ -14,6 +14,8 @@ export interface HelloReply {
   protocol: number;
   iceServers: IceServer[];
   maxMessageBytes: number;
+  /** A WebRTC link silent this long is dead (both ends send keepalives; see PeerLink). */
+  linkTimeoutMs: number;
 }
 export interface SubscribeRequest {
   stream: string;
@@ -45,6 +47,16 @@ export interface PublishReply {
    * instance on this stream, before a reconnect; the client resends what came after. */
   after?: number | undefined;
 }
+export interface RestartRequest {
+  /** Reliable subscriptions: the last sequence number received on each. */
+  resume: { stream: string; after: number }[];
+}
+export interface RestartReply {
+  /** Reliable subscriptions whose lost messages were gone from the stream's buffer. */
+  missed: { stream: string; missed: number }[];
+  /** Reliable client streams: the last sequence number the server took on each. */
+  published: { stream: string; after: number }[];
+}
 export interface StreamSummary {
   name: string;
   owner: string;
@@ -73,6 +85,10 @@ export interface Requests {
   publish: { request: PublishRequest; reply: PublishReply };
   /** WebRTC did not connect (or is off): carry the data over this connection instead. */
   relay: { request: Record<string, never>; reply: Record<string, never> };
+  /** The data link failed while this connection stayed up: the server drops its end, and the
+   * client sends a new offer (or asks for the relay) in the same session. What the old link
+   * may have lost on reliable streams is sent again. */
+  restart: { request: RestartRequest; reply: RestartReply };
 }
 export type RequestName = keyof Requests;
 
@@ -93,6 +109,8 @@ export const EVENT_RELAY = "relay_frame";
 export const EVENT_STREAM_CLOSED = "stream_closed";
 /** Sent just before the server drops a client whose token expired. */
 export const EVENT_TOKEN_EXPIRED = "token_expired";
+/** The server's end of the data link failed; the client restarts it (see `restart`). */
+export const EVENT_LINK_LOST = "link_lost";
 
 const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-/:]*$/;
 
@@ -136,6 +154,8 @@ const delivery = checkedBy(validateDelivery) as unknown as z.ZodMiniType<Deliver
 /** Fields whose errors are the caller's arguments (INVALID_ARGUMENT), not the protocol's. */
 const ARGUMENT_FIELDS = new Set<PropertyKey>(["stream", "delivery"]);
 
+const seqNumber = z.number().check(z.int(), z.gte(0), z.lte(0xffffffff));
+
 const MAX_SDP_LENGTH = 32 * 1024;
 const MAX_CANDIDATE_LENGTH = 1024;
 
@@ -151,7 +171,7 @@ const schemas = {
     resume: z.optional(
       z.strictObject({
         epoch: z.string().check(z.maxLength(64)),
-        after: z.number().check(z.int(), z.gte(0), z.lte(0xffffffff)),
+        after: seqNumber,
       }),
     ),
   }),
@@ -159,6 +179,11 @@ const schemas = {
   unsubscribe: z.strictObject({ stream: streamName }),
   list: z.union([z.strictObject({}), z.null(), z.undefined()]),
   relay: z.union([z.strictObject({}), z.null(), z.undefined()]),
+  restart: z.strictObject({
+    resume: z
+      .array(z.strictObject({ stream: streamName, after: seqNumber }))
+      .check(z.maxLength(MAX_SUBSCRIPTIONS_PER_CLIENT)),
+  }),
   publish: z.strictObject({ stream: streamName, delivery }),
   signal: z.discriminatedUnion("kind", [
     z.strictObject({
@@ -207,6 +232,7 @@ export const parseRequest: { [K in RequestName]: (payload: unknown) => Requests[
     parse("relay", p);
     return {};
   },
+  restart: (p) => parse("restart", p),
 };
 
 /** A relay frame's lane and bytes, or a typed error; `maxBytes` bounds the frame. */

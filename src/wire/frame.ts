@@ -10,6 +10,8 @@
  */
 export const FRAME_VERSION = 1;
 export const FRAME_KIND_MESSAGE = 1;
+/** A header and nothing else, sent on an idle link so the other end can tell it is alive. */
+export const FRAME_KIND_KEEPALIVE = 2;
 export const HEADER_BYTES = 20;
 export const MAX_CHUNKS = 0xffff;
 
@@ -35,6 +37,21 @@ export function writeHeader(target: Uint8Array, offset: number, h: FrameHeader):
   view.setUint32(8, h.streamId);
   view.setUint32(12, h.seq);
   view.setUint32(16, h.totalBytes);
+}
+
+export const KEEPALIVE_FRAME: Uint8Array = (() => {
+  const frame = new Uint8Array(HEADER_BYTES);
+  frame[0] = FRAME_VERSION;
+  frame[1] = FRAME_KIND_KEEPALIVE;
+  return frame;
+})();
+
+export function isKeepalive(data: Uint8Array): boolean {
+  return (
+    data.byteLength === HEADER_BYTES &&
+    data[0] === FRAME_VERSION &&
+    data[1] === FRAME_KIND_KEEPALIVE
+  );
 }
 
 /** Why a frame was rejected; the receiver counts these and drops the frame. */

@@ -9,6 +9,7 @@ export const VALID_PAYLOADS: Record<string, Record<string, unknown>> = {
   unsubscribe: { stream: "video/cam1" },
   list: {},
   publish: { stream: "metrics", delivery: "reliable" },
+  restart: { resume: [{ stream: "video/cam1", after: 41 }] },
   signal: { kind: "candidate", candidate: "candidate:1 1 UDP 1 127.0.0.1 5000 typ host", mid: "0" },
 };
 

@@ -8,7 +8,8 @@ Creates TUN_A and TUN_B and forwards every IP packet read from one to the other 
 DELAY_MS, dropping each with probability LOSS (a seeded generator, so a run can be repeated).
 The caller moves the devices into their namespaces and gives them addresses once this prints
 "ready". A line "loss P" on stdin changes the drop probability; "udp off" drops every UDP packet
-(what a firewall that blocks UDP does) until "udp on". Closing stdin stops it; it then
+(what a firewall that blocks UDP does) until "udp on"; "udp off from-ns" drops only what
+TUN_B (the namespace's side) sends. Closing stdin stops it; it then
 prints one JSON line of counts and exits, and the devices vanish with it.
 """
 import collections
@@ -43,7 +44,8 @@ def main():
     waiting = {a: collections.deque(), b: collections.deque()}
     counts = {fd: {"forwarded": 0, "dropped": 0} for fd in (a, b)}
     stdin = sys.stdin.fileno()
-    udp_blocked = False
+    # Per device read from: drop its UDP packets (a is the host side, b the namespace's).
+    udp_blocked = {a: False, b: False}
     print("ready", flush=True)
 
     while True:
@@ -67,7 +69,9 @@ def main():
                 if line.startswith("loss "):
                     loss = float(line.split()[1])
                 elif line in ("udp off", "udp on"):
-                    udp_blocked = line == "udp off"
+                    udp_blocked = {a: line == "udp off", b: line == "udp off"}
+                elif line == "udp off from-ns":
+                    udp_blocked[b] = True
         for fd in (a, b):
             if fd not in readable:
                 continue
@@ -77,7 +81,7 @@ def main():
                 except BlockingIOError:
                     break
                 # IPv4 protocol field (byte 9): 17 is UDP.
-                blocked = udp_blocked and len(packet) > 9 and packet[9] == 17
+                blocked = udp_blocked[fd] and len(packet) > 9 and packet[9] == 17
                 if blocked or rng.random() < loss:
                     counts[fd]["dropped"] += 1
                 else:

@@ -19,8 +19,9 @@ export interface ImpairedLink {
   nsAddress: string;
   /** Changes the drop probability, each way, from now on. */
   setLoss(loss: number): void;
-  /** Drops every UDP packet (a firewall that blocks UDP), or stops doing so. */
-  blockUdp(blocked: boolean): void;
+  /** Drops every UDP packet (a firewall that blocks UDP), or stops doing so; "from-ns":
+   * only those the namespace sends. */
+  blockUdp(blocked: boolean, direction?: "both" | "from-ns"): void;
   /** Removes the link and namespace; resolves with the packets forwarded and dropped. */
   close(): Promise<{ toNs: LinkCounts; fromNs: LinkCounts }>;
 }
@@ -114,8 +115,9 @@ export async function createImpairedLink({
     setLoss(loss) {
       relay.stdin.write(`loss ${loss}\n`);
     },
-    blockUdp(blocked) {
-      relay.stdin.write(`udp ${blocked ? "off" : "on"}\n`);
+    blockUdp(blocked, direction = "both") {
+      const only = blocked && direction === "from-ns" ? " from-ns" : "";
+      relay.stdin.write(`udp ${blocked ? "off" : "on"}${only}\n`);
     },
     async close() {
       relay.stdin.end();

@@ -1,7 +1,9 @@
-// A client at the far end of an impaired link, for the reconnect and fallback tests. Subscribes to a reliable
-// stream and pushes a client stream; prints each status as "status <state> <ms since start>",
-// and "result <json>" (the sequence numbers received, in order) once the stream ends.
-// env: SERVER_HOST, SERVER_PORT, ENGINE; FALLBACK_AFTER_MS, UPGRADE_AFTER_MS (optional).
+// A client at the far end of an impaired link, for the reconnect, link restart and fallback
+// tests. Subscribes to a reliable stream and pushes a client stream; prints each status as
+// "status <state> <ms since start>" ("status reconnecting <ms> <why>"), and "result <json>"
+// (the sequence numbers received, in order) once the stream ends.
+// env: SERVER_HOST, SERVER_PORT, ENGINE; FALLBACK_AFTER_MS ("off": never), UPGRADE_AFTER_MS
+// (optional).
 import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
 import { PASSWORD } from "./net.js";
 
@@ -15,14 +17,17 @@ const client = new Client(
     // Attempts that fail fast while the link is down, then retry soon.
     connectTimeoutMs: 2_000,
     reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },
-    ...(env.FALLBACK_AFTER_MS ? { fallbackAfterMs: Number(env.FALLBACK_AFTER_MS) } : {}),
+    ...(env.FALLBACK_AFTER_MS
+      ? { fallbackAfterMs: env.FALLBACK_AFTER_MS === "off" ? false : Number(env.FALLBACK_AFTER_MS) }
+      : {}),
     ...(env.UPGRADE_AFTER_MS ? { upgradeAfterMs: Number(env.UPGRADE_AFTER_MS) } : {}),
   }),
 );
 const started = performance.now();
-client.on("status", (s) =>
-  console.log(`status ${s.state} ${Math.round(performance.now() - started)}`),
-);
+client.on("status", (s) => {
+  const why = s.state === "reconnecting" ? ` ${s.error.message}` : "";
+  console.log(`status ${s.state} ${Math.round(performance.now() - started)}${why}`);
+});
 const streams = new StreamManager();
 streams.registerClientHandlers(client);
 await client.connect();

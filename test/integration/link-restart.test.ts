@@ -1,0 +1,152 @@
+// The WebRTC link fails while the Socket.IO connection stays up (UDP blocked by a firewall, a
+// changed network path): keepalives notice within linkTimeoutMs, and the client sets up a new
+// link in the same session. Nothing reliable is lost; the server never sees the client leave.
+import { afterEach, describe, expect, it } from "vitest";
+import type { EngineName, Server } from "../../src/index.js";
+import { createImpairedLink, impairedLinkUnavailable } from "../helpers/impaired-link.js";
+import { Resources, startServer, until } from "../helpers/net.js";
+import { numberedPusher, startResumeViewer } from "../helpers/resume-run.js";
+
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+const LINK_TIMEOUT_MS = 1000;
+const ENGINES: EngineName[] = ["node-datachannel", "werift"];
+
+/** Counts the sessions the server opens and closes: a restart must do neither. */
+function sessionEvents(server: Server) {
+  const events: string[] = [];
+  server.on("clientConnected", (id) => events.push(`connected ${id}`));
+  server.on("clientDisconnected", (id) => events.push(`disconnected ${id}`));
+  return events;
+}
+
+async function setUp(engine: EngineName, viewerEnv: Record<string, string>) {
+  const link = await createImpairedLink({ delayMs: 1, loss: 0 });
+  res.add(() => link.close().then(() => undefined));
+  const { server, streams } = await startServer(res, engine, {
+    host: link.hostAddress,
+    iceBindAddress: link.hostAddress,
+    linkTimeoutMs: LINK_TIMEOUT_MS,
+  });
+  const sessions = sessionEvents(server);
+  const stream = streams.create("frames", { delivery: "reliable", bufferSize: 600 });
+  const ups: number[] = [];
+  streams.onClientStream("up", (_id, d) => ups.push((d as { n: number }).n));
+  const viewer = startResumeViewer(res, link, server, engine, viewerEnv);
+  await until(() => stream.subscriberCount === 1, "viewer subscribed", 20_000);
+  const clientId = server.clientStats()[0]?.clientId;
+  expect(viewer.statuses.map((l) => l.split(" ")[1])).toEqual(["connecting", "connected"]);
+  return { link, server, stream, ups, viewer, sessions, clientId };
+}
+
+const unavailable = impairedLinkUnavailable();
+describe.skipIf(unavailable !== undefined)("link restart", () => {
+  it.each(ENGINES)(
+    "%s: UDP blocked mid-stream, then back: a new WebRTC link in the same session, nothing lost",
+    async (engine) => {
+      const { link, server, stream, ups, viewer, sessions, clientId } = await setUp(engine, {
+        FALLBACK_AFTER_MS: "off",
+      });
+      const pusher = numberedPusher(stream);
+      await pusher.pushFor(1000);
+
+      link.blockUdp(true);
+      const blockedAt = performance.now();
+      const reconnecting = () => viewer.statuses.some((l) => l.startsWith("status reconnecting"));
+      // Frames keep coming while the link is down: the server queues them for the session.
+      while (!reconnecting()) {
+        await pusher.pushFor(100);
+        if (performance.now() - blockedAt > 10_000) throw new Error("link failure not noticed");
+      }
+      const noticedAfter = performance.now() - blockedAt;
+      await pusher.pushFor(1000); // link restarts fail while UDP stays blocked
+      link.blockUdp(false);
+      const unblockedAt = performance.now();
+      const connectedAgain = () =>
+        viewer.statuses.filter((l) => l.startsWith("status connected")).length === 2;
+      while (!connectedAgain()) {
+        await pusher.pushFor(100);
+        if (performance.now() - unblockedAt > 10_000) throw new Error("link not restarted");
+      }
+      const restoredAfter = performance.now() - unblockedAt;
+      await pusher.pushFor(1000);
+      await stream.close();
+      const { seqs, lost } = await viewer.result;
+
+      console.log(
+        `${engine}: link failure noticed ${Math.round(noticedAfter)} ms after UDP was blocked ` +
+          `(linkTimeoutMs ${LINK_TIMEOUT_MS}); WebRTC back ${Math.round(restoredAfter)} ms after ` +
+          `it was unblocked; ${seqs.length}/${pusher.sent()} frames; ${ups.length} client pushes; ` +
+          `statuses: ${viewer.statuses.join(" | ")}`,
+      );
+      expect(viewer.statuses.find((l) => l.startsWith("status reconnecting"))).toContain(
+        `no data for ${LINK_TIMEOUT_MS} ms`,
+      );
+      // One session throughout: the server never saw the client go, nor a second one come.
+      expect(sessions).toEqual([`connected ${clientId}`]);
+      expect(server.clientStats().map((c) => c.clientId)).toEqual([clientId]);
+      // Every frame, in order, once; every client push too.
+      expect(seqs).toEqual(Array.from({ length: pusher.sent() }, (_, i) => i + 1));
+      expect(lost).toBe(0);
+      expect(ups.length).toBeGreaterThan(0);
+      expect(ups).toEqual(Array.from({ length: ups.length }, (_, i) => i + 1));
+    },
+  );
+
+  it("node-datachannel: only the client's packets are lost: the server notices, the session recovers", async () => {
+    const { link, server, stream, viewer, sessions, clientId } = await setUp("node-datachannel", {
+      FALLBACK_AFTER_MS: "off",
+    });
+    const pusher = numberedPusher(stream);
+    await pusher.pushFor(500);
+    link.blockUdp(true, "from-ns");
+    const blockedAt = performance.now();
+    // The server hears nothing from the client; the client still hears the server.
+    while (server.clientStats()[0]?.peerOpen !== false) {
+      await pusher.pushFor(100);
+      if (performance.now() - blockedAt > 10_000) throw new Error("server did not notice");
+    }
+    const serverNoticedAfter = performance.now() - blockedAt;
+    link.blockUdp(false);
+    while (viewer.statuses.filter((l) => l.startsWith("status connected")).length < 2) {
+      await pusher.pushFor(100);
+      if (performance.now() - blockedAt > 15_000) throw new Error("link not restarted");
+    }
+    await pusher.pushFor(500);
+    await stream.close();
+    const { seqs, lost } = await viewer.result;
+    console.log(
+      `server noticed ${Math.round(serverNoticedAfter)} ms after the client's UDP was blocked; ` +
+        `statuses: ${viewer.statuses.join(" | ")}`,
+    );
+    expect(sessions).toEqual([`connected ${clientId}`]);
+    expect(seqs).toEqual(Array.from({ length: pusher.sent() }, (_, i) => i + 1));
+    expect(lost).toBe(0);
+  });
+
+  it("node-datachannel: UDP gone for good: the same session carries on over the relay", async () => {
+    const { link, stream, viewer, sessions, clientId } = await setUp("node-datachannel", {
+      FALLBACK_AFTER_MS: "1000",
+      UPGRADE_AFTER_MS: "60000",
+    });
+    const pusher = numberedPusher(stream);
+    await pusher.pushFor(500);
+    link.blockUdp(true);
+    const blockedAt = performance.now();
+    while (!viewer.statuses.some((l) => l.startsWith("status fallback"))) {
+      await pusher.pushFor(100);
+      if (performance.now() - blockedAt > 10_000) throw new Error("no fallback");
+    }
+    const relayedAfter = performance.now() - blockedAt;
+    await pusher.pushFor(1000);
+    await stream.close();
+    const { seqs, lost } = await viewer.result;
+    console.log(
+      `relaying ${Math.round(relayedAfter)} ms after UDP was blocked; statuses: ${viewer.statuses.join(" | ")}`,
+    );
+    expect(sessions).toEqual([`connected ${clientId}`]);
+    expect(seqs).toEqual(Array.from({ length: pusher.sent() }, (_, i) => i + 1));
+    expect(lost).toBe(0);
+  });
+});
