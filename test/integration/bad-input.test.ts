@@ -1,5 +1,6 @@
 // Malformed signaling and data frames: typed errors, counted, and the server keeps serving.
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_LINK_RESTARTS_PER_MINUTE } from "../../src/defaults.js";
 import { encodeBody } from "../../src/wire/codec.js";
 import { HEADER_BYTES, writeHeader } from "../../src/wire/frame.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
@@ -137,6 +138,30 @@ describe("bad input", () => {
       await until(() => got.length === 2, "the other client's message");
     },
   );
+  it("link restarts are refused before any link, and bounded per minute; the session survives", async () => {
+    const { server } = await startServer(res, "node-datachannel");
+    const early = await rawSocket(res, server.port);
+    await early.timeout(5000).emitWithAck("hello", { protocol: 2 });
+    const before = await early.timeout(5000).emitWithAck("restart", { resume: [] });
+    expect(before).toMatchObject({ ok: false, error: { code: "PROTOCOL_ERROR" } });
+
+    const raw = await rawPeer(res, server.port, "node-datachannel");
+    const replies: string[] = [];
+    for (let i = 0; i < MAX_LINK_RESTARTS_PER_MINUTE + 2; i++) {
+      const reply = await raw.request("restart", { resume: [] });
+      replies.push(reply.ok ? "ok" : (reply.error?.code ?? "?"));
+    }
+    console.log(`restart replies: ${replies.join(" ")}`);
+    expect(replies).toEqual([
+      ...Array(MAX_LINK_RESTARTS_PER_MINUTE).fill("ok"),
+      "LIMIT_EXCEEDED",
+      "LIMIT_EXCEEDED",
+    ]);
+    // The old link was dropped at the first restart; the session itself is still there.
+    await until(() => server.clientStats().every((c) => !c.peerOpen), "old link closed");
+    expect((await raw.request("list", {})).ok).toBe(true);
+    expect(server.clientStats()).toHaveLength(2);
+  });
 });
 
 describe("TURN credentials", () => {
