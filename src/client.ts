@@ -314,6 +314,12 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     for (const { stream, missed } of reply.missed) {
       for (const s of this.inboundByName.get(stream)?.subscribers ?? []) s.noteLost(missed);
     }
+    // Closed while the link was down: the server no longer holds what it had not delivered.
+    for (const entry of [...this.inboundByName.values()]) {
+      if (entry.endAfter === undefined) continue;
+      this.advanceSeq(entry, entry.endAfter, 0);
+      this.endInbound(entry);
+    }
     for (const { stream, after } of reply.published) {
       const out = this.outbound.get(stream);
       if (out) this.resend(out, await out.ready, after);
