@@ -1,15 +1,25 @@
 // The browser client in real Chromium (in a network namespace the test creates), against
 // real servers: streams both ways, the demo pages, wrong passwords, closed tabs.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { staticFiles } from "../../examples/static-files.js";
-import { Server, ServerDescriptor, StreamManager } from "../../src/index.js";
+import {
+  type ClientOptions,
+  Server,
+  ServerDescriptor,
+  type ServerOptions,
+  StreamManager,
+} from "../../src/index.js";
 import { launchChromium } from "../helpers/browser.js";
-import { PASSWORD, Resources } from "../helpers/net.js";
-import { createNamespace, type Namespace } from "../helpers/netns.js";
+import { createImpairedLink, impairedLinkUnavailable } from "../helpers/impaired-link.js";
+import { PASSWORD, Resources, until } from "../helpers/net.js";
+import { createNamespace, createWrapper, type Namespace } from "../helpers/netns.js";
 import { lineMatching, runTs } from "../helpers/process.js";
+import { numberedPusher } from "../helpers/resume-run.js";
 
 const res = new Resources();
 let ns: Namespace;
@@ -41,25 +51,29 @@ function testPages(req: IncomingMessage, res: ServerResponse): void {
   } else webFiles(req, res);
 }
 
-async function startServer(): Promise<{ server: Server; streams: StreamManager; url: string }> {
+async function startServer(
+  host = ns.hostAddress,
+  options: ServerOptions = {},
+): Promise<{ server: Server; streams: StreamManager; url: string }> {
   const server = new Server(
     new ServerDescriptor({
-      host: ns.hostAddress,
+      host,
       port: 0,
       password: PASSWORD,
-      iceBindAddress: ns.hostAddress,
+      iceBindAddress: host,
       httpHandler: testPages,
+      ...options,
     }),
   );
   const streams = new StreamManager();
   streams.registerServerHandlers(server);
   await server.run();
   res.add(() => server.stop());
-  return { server, streams, url: `http://${ns.hostAddress}:${server.port}` };
+  return { server, streams, url: `http://${host}:${server.port}` };
 }
 
-async function openPage(url: string): Promise<Page> {
-  const page = await browser.newPage();
+async function openPage(url: string, inBrowser = browser): Promise<Page> {
+  const page = await inBrowser.newPage();
   res.add(() => page.close());
   page.on("pageerror", (err) => console.error("page error:", err.message));
   if (process.env.PAGE_CONSOLE) page.on("console", (m) => console.log("page:", m.text()));
@@ -68,11 +82,12 @@ async function openPage(url: string): Promise<Page> {
 }
 
 /** In-page code that connects with the browser bundle; `body` runs with `client` and `streams`. */
-function inPage(port: number, password: string, body: string): string {
+function inPage(port: number, password: string, body: string, options: ClientOptions = {}): string {
+  const descriptor = { serverPort: port, password, ...options };
   return `(async () => {
     if (${JSON.stringify(!!process.env.PAGE_CONSOLE)}) localStorage.debug = "conduit:*";
     const C = await import("/dist/conduit-rtc.js");
-    const client = new C.Client(new C.ClientDescriptor({ serverHost: location.hostname, serverPort: ${port}, password: ${JSON.stringify(password)} }));
+    const client = new C.Client(new C.ClientDescriptor({ serverHost: location.hostname, ...${JSON.stringify(descriptor)} }));
     const streams = new C.StreamManager();
     streams.registerClientHandlers(client);
     await client.connect();
@@ -186,6 +201,71 @@ describe("browser client in Chromium", () => {
     expect(await gone).toBe(id);
     expect(await unsubscribed).toBe(id);
     expect(server.clientCount).toBe(0);
+  });
+});
+
+const noImpairedLink = impairedLinkUnavailable();
+describe.skipIf(noImpairedLink !== undefined)("browser link restart", () => {
+  it("Chromium: UDP blocked mid-stream, then back: a new link in the same session, nothing lost", async () => {
+    const link = await createImpairedLink({ delayMs: 1, loss: 0 });
+    res.add(() => link.close().then(() => undefined));
+    const dir = mkdtempSync(join(tmpdir(), "conduit-chromium-"));
+    res.add(() => rmSync(dir, { recursive: true, force: true }));
+    const behindLink = await launchChromium({
+      wrapper: (executable) => createWrapper(link.ns, executable, dir),
+    });
+    res.add(() => behindLink.close());
+    const { server, streams, url } = await startServer(link.hostAddress, { linkTimeoutMs: 1000 });
+    const sessions: string[] = [];
+    server.on("clientConnected", (id) => sessions.push(`connected ${id}`));
+    server.on("clientDisconnected", (id) => sessions.push(`disconnected ${id}`));
+    const stream = streams.create("frames", { delivery: "reliable", bufferSize: 600 });
+    const page = await openPage(`${url}/index.html`, behindLink);
+    const received = page.evaluate(
+      inPage(
+        server.port,
+        PASSWORD,
+        `window.__statuses = [];
+         client.on("status", (s) => window.__statuses.push(s.state));
+         const seqs = [];
+         const sub = streams.subscribe("frames");
+         for await (const m of sub) seqs.push(m.n);
+         return { seqs, lost: sub.stats.lost, id: client.id };`,
+        { connectTimeoutMs: 2000, fallbackAfterMs: false, reconnect: { initialDelayMs: 100 } },
+      ),
+    ) as Promise<{ seqs: number[]; lost: number; id: string }>;
+    await until(() => stream.subscriberCount === 1, "the page subscribed", 20_000);
+    const statuses = () => page.evaluate("window.__statuses") as Promise<string[]>;
+
+    const pusher = numberedPusher(stream);
+    await pusher.pushFor(500);
+    link.blockUdp(true);
+    const blockedAt = performance.now();
+    while (!(await statuses()).includes("reconnecting")) await pusher.pushFor(100);
+    const noticedAfter = performance.now() - blockedAt;
+    link.blockUdp(false);
+    const unblockedAt = performance.now();
+    while ((await statuses()).filter((s) => s === "connected").length < 1) {
+      await pusher.pushFor(100);
+    }
+    const backAfter = performance.now() - unblockedAt;
+    await pusher.pushFor(500);
+    const during = [...sessions];
+    await stream.close();
+    const { seqs, lost, id } = await received;
+    console.log(
+      `Chromium link restart: noticed ${Math.round(noticedAfter)} ms after UDP was blocked ` +
+        `(linkTimeoutMs 1000), back ${Math.round(backAfter)} ms after it was unblocked; ` +
+        `statuses ${(await statuses()).join(" → ")}; ` +
+        `${seqs.length}/${pusher.sent()} frames`,
+    );
+    // Restart attempts made while UDP was still blocked may fail first.
+    const seen = await statuses();
+    expect(new Set(seen)).toEqual(new Set(["reconnecting", "connected"]));
+    expect(seen.at(-1)).toBe("connected");
+    expect(during).toEqual([`connected ${id}`]);
+    expect(seqs).toEqual(Array.from({ length: pusher.sent() }, (_, i) => i + 1));
+    expect(lost).toBe(0);
   });
 });
 
