@@ -11,7 +11,12 @@ import { log } from "./log.js";
 import type { Delivery, PeerLink } from "./peer/link.js";
 import { OutboundQueue, type OutboundStats } from "./peer/sender.js";
 import type { SignalingClient } from "./signaling/client.js";
-import type { StreamSummary, SubscribeReply, SubscribeRequest } from "./signaling/protocol.js";
+import type {
+  RestartRequest,
+  StreamSummary,
+  SubscribeReply,
+  SubscribeRequest,
+} from "./signaling/protocol.js";
 import type { PushToServerOptions, RemoteStreams, SubscribeOptions } from "./streams/manager.js";
 import { Subscription } from "./streams/subscription.js";
 import { BoundedQueue } from "./util/bounded-queue.js";
@@ -304,9 +309,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
    */
   private async restartLink(connection: Connection): Promise<void> {
     for (const out of this.outbound.values()) out.queue.discard();
-    const resume: { stream: string; after: number }[] = [];
+    const resume: RestartRequest["resume"] = [];
     for (const entry of this.inboundByName.values()) {
-      if (entry.reply?.delivery === "reliable" && entry.lastSeq !== undefined)
+      if (entry.reply?.delivery === "reliable")
         resume.push({ stream: entry.name, after: entry.lastSeq });
     }
     const reply = await connection.restartLink(this.linkMode, resume);
@@ -314,10 +319,11 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     for (const { stream, missed } of reply.missed) {
       for (const s of this.inboundByName.get(stream)?.subscribers ?? []) s.noteLost(missed);
     }
-    // Closed while the link was down: the server no longer holds what it had not delivered.
-    for (const entry of [...this.inboundByName.values()]) {
-      if (entry.endAfter === undefined) continue;
-      this.advanceSeq(entry, entry.endAfter, 0);
+    // The server holds nothing of these any more (a closed stream it no longer keeps).
+    for (const name of reply.gone) {
+      const entry = this.inboundByName.get(name);
+      if (!entry) continue;
+      if (entry.endAfter !== undefined) this.advanceSeq(entry, entry.endAfter, 0);
       this.endInbound(entry);
     }
     for (const { stream, after } of reply.published) {

@@ -175,7 +175,8 @@ export class Connection extends Emitter<ConnectionEvents> {
         debug("%s WebRTC did not connect (%s): relaying over Socket.IO", this.clientId, err);
       }
     }
-    link ??= await openRelay(setup, deadline);
+    // The relay has a connect timeout of its own: WebRTC may have used all of the first.
+    link ??= await openRelay(setup, mode === "relay" ? deadline : Date.now() + d.connectTimeoutMs);
     this.isRelayed = link.engineName === "relay";
     link.on("close", (reason) => {
       if (this.current === link) {

@@ -104,7 +104,8 @@ export interface ClientOptions extends PeerOptions {
    * jitter; subscriptions and client streams resume by themselves. `false`: a lost connection
    * closes the client and fails its loops. @default true (250 ms doubling to 5 s, no limit) */
   reconnect?: boolean | Partial<ReconnectPolicy>;
-  /** Time allowed for `connect()`: auth, negotiation, ICE, DTLS and both channels open. @default 15000 */
+  /** Time allowed for `connect()`: auth, negotiation, ICE, DTLS and both channels open (and
+   * as long again for the relay, when WebRTC gives way to it). @default 15000 */
   connectTimeoutMs?: number;
 }
 

@@ -1,4 +1,5 @@
 import {
+  ENDED_SUBSCRIPTIONS_KEPT,
   MAX_LINK_RESTARTS_PER_MINUTE,
   MAX_PENDING_WAITS_PER_CLIENT,
   MAX_PUBLISHED_STREAMS_PER_CLIENT,
@@ -125,6 +126,8 @@ export class ClientSession {
   readonly id: string;
   private link: PeerLink | undefined;
   private readonly subscriptions = new Map<string, RemoteSubscriber>();
+  /** Reliable subscriptions whose stream closed, newest last (see ENDED_SUBSCRIPTIONS_KEPT). */
+  private readonly ended = new Map<string, RemoteSubscriber>();
   private readonly waits = new Set<() => void>();
   private readonly upstreams = new Map<number, { name: string; delivery: Delivery }>();
   /** The client's own id for itself, the same across reconnects (see UpstreamProgress). */
@@ -208,6 +211,7 @@ export class ClientSession {
     this.waits.clear();
     for (const sub of this.subscriptions.values()) sub.stream.removeSubscriber(sub.id);
     this.subscriptions.clear();
+    this.ended.clear();
     this.ctx.streams()?.releaseClient(this.id);
     this.link?.close("client session closed");
     this.link = undefined;
@@ -290,9 +294,18 @@ export class ClientSession {
     old?.close("restarted by the client");
     const received = new Map(resume.map((r) => [r.stream, r.after]));
     const missed: RestartReply["missed"] = [];
-    for (const sub of this.subscriptions.values()) {
+    const gone: string[] = [];
+    const restart = (sub: RemoteSubscriber) => {
       const count = sub.restart(received.get(sub.stream.name));
       if (count > 0) missed.push({ stream: sub.stream.name, missed: count });
+    };
+    for (const sub of this.subscriptions.values()) restart(sub);
+    // Closed meanwhile: the tail the old link lost is still in the closed stream's buffer.
+    for (const name of received.keys()) {
+      if (this.subscriptions.has(name)) continue;
+      const sub = this.ended.get(name);
+      if (sub) restart(sub);
+      else gone.push(name);
     }
     const published: RestartReply["published"] = [];
     for (const { name, delivery } of this.upstreams.values()) {
@@ -300,7 +313,7 @@ export class ClientSession {
       if (after !== undefined) published.push({ stream: name, after });
     }
     debug("%s link restart: %d subscriptions kept", this.id, this.subscriptions.size);
-    return { missed, published };
+    return { missed, published, gone };
   }
 
   /** Makes `link` the session's link (closing one that never opened), and feeds it every
@@ -324,7 +337,7 @@ export class ClientSession {
       debug("%s peer link lost (%s): the client restarts it", this.id, reason);
       this.conn.notify(EVENT_LINK_LOST, { reason });
     });
-    for (const sub of this.subscriptions.values()) {
+    for (const sub of [...this.subscriptions.values(), ...this.ended.values()]) {
       if (sub.started) link.wake(sub.stream.delivery, sub.queue);
     }
     return link;
@@ -409,6 +422,13 @@ export class ClientSession {
       return;
     }
     this.subscriptions.delete(sub.stream.name);
+    if (sub.stream.delivery === "reliable") {
+      this.ended.delete(sub.stream.name);
+      this.ended.set(sub.stream.name, sub);
+      if (this.ended.size > ENDED_SUBSCRIPTIONS_KEPT) {
+        this.ended.delete(this.ended.keys().next().value as string);
+      }
+    }
     const notice: StreamClosedNotice = {
       stream: sub.stream.name,
       streamId: sub.stream.id,

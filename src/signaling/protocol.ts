@@ -48,14 +48,17 @@ export interface PublishReply {
   after?: number | undefined;
 }
 export interface RestartRequest {
-  /** Reliable subscriptions: the last sequence number received on each. */
-  resume: { stream: string; after: number }[];
+  /** Reliable subscriptions, including those the client was told are closing: the last
+   * sequence number received on each (none if it received nothing). */
+  resume: { stream: string; after?: number | undefined }[];
 }
 export interface RestartReply {
   /** Reliable subscriptions whose lost messages were gone from the stream's buffer. */
   missed: { stream: string; missed: number }[];
   /** Reliable client streams: the last sequence number the server took on each. */
   published: { stream: string; after: number }[];
+  /** Streams in `resume` the server no longer holds anything of: end them. */
+  gone: string[];
 }
 export interface StreamSummary {
   name: string;
@@ -181,7 +184,7 @@ const schemas = {
   relay: z.union([z.strictObject({}), z.null(), z.undefined()]),
   restart: z.strictObject({
     resume: z
-      .array(z.strictObject({ stream: streamName, after: seqNumber }))
+      .array(z.strictObject({ stream: streamName, after: z.optional(seqNumber) }))
       .check(z.maxLength(MAX_SUBSCRIPTIONS_PER_CLIENT)),
   }),
   publish: z.strictObject({ stream: streamName, delivery }),
