@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { EngineName, Server } from "../../src/index.js";
 import { readFrame } from "../../src/wire/frame.js";
 import { createImpairedLink, impairedLinkUnavailable } from "../helpers/impaired-link.js";
-import { Resources, startServer, until } from "../helpers/net.js";
+import { connectClient, Resources, startServer, until } from "../helpers/net.js";
 import { rawPeer } from "../helpers/raw-peer.js";
 import { numberedPusher, startResumeViewer } from "../helpers/resume-run.js";
 
@@ -212,5 +212,23 @@ describe("the restart request", () => {
     const seqs = second.received.map((f) => readFrame(f, 1 << 20).seq);
     expect(seqs).toEqual(Array.from({ length: 10 }, (_, i) => i + 6));
     expect(server.clientStats()).toHaveLength(1);
+  });
+});
+
+describe("keepalives", () => {
+  it.each(ENGINES)("%s: an idle link outlives linkTimeoutMs many times over", async (engine) => {
+    const { server, streams } = await startServer(res, engine, { linkTimeoutMs: 300 });
+    const stream = streams.create("quiet", { delivery: "reliable" });
+    const { client, streams: clientStreams } = await connectClient(res, server, engine);
+    const statuses: string[] = [];
+    client.on("status", (s) => statuses.push(s.state));
+    const first = clientStreams.subscribe("quiet");
+    await until(() => stream.subscriberCount === 1, "subscribed");
+    // Nothing but keepalives for ten times the timeout: without them both ends would give up.
+    await new Promise((r) => setTimeout(r, 3000));
+    await stream.push({ still: "here" });
+    expect((await first.next()).value).toEqual({ still: "here" });
+    expect(statuses).toEqual([]);
+    expect(server.clientStats()[0]?.peerOpen).toBe(true);
   });
 });
