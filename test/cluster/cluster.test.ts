@@ -140,15 +140,16 @@ describe("cluster on NATS", () => {
     const before = got.length;
     await until(() => got.length > before + 3, "sensors via A", 20_000);
     const resumedAfter = performance.now() - killedAt;
+    // Each node gives C up on its own clock: wait for both.
     await until(
-      () => !a.streams.listStreams().some((s) => s.name === "c-only"),
-      "C's stream gone from A's list",
+      () => [a, b].every((n) => !n.streams.listStreams().some((s) => s.name === "c-only")),
+      "C's stream gone from A's and B's lists",
       CLUSTER_NODE_TIMEOUT_MS + 5_000,
     );
     const unlistedAfter = performance.now() - killedAt;
     console.log(
       `node C killed: its client resumed on A after ${Math.round(resumedAfter)} ms; ` +
-        `C's streams left the list after ${Math.round(unlistedAfter)} ms`,
+        `C's streams left both lists after ${Math.round(unlistedAfter)} ms`,
     );
     expect(a.server.clientCount).toBe(1);
     expect(b.streams.listStreams().map((s) => s.name)).toEqual(["sensors"]);
