@@ -213,8 +213,9 @@ export class ClientSession {
     this.subscriptions.clear();
     this.ended.clear();
     this.ctx.streams()?.releaseClient(this.id);
-    this.link?.close("client session closed");
-    this.link = undefined;
+    const link = this.link;
+    this.link = undefined; // first: its close is not a lost link to report
+    link?.close("client session closed");
     if (this.conn.isConnected) this.conn.disconnect();
     debug("%s session closed", this.id);
     this.onClosed(this);
