@@ -46,9 +46,11 @@ export const LINK_RETRY_DELAYS_MS: readonly number[] = [50, 250];
 /** A WebRTC link that hears nothing (not even a keepalive) for this long is dead: the client
  * sets up a new one in the same session. */
 export const DEFAULT_LINK_TIMEOUT_MS = 5_000;
-/** Reliable subscriptions whose stream closed, kept per client so that a link restart can
- * still resend the tail the failed link lost. */
+/** Reliable subscriptions whose stream closed, kept per client (at most this many, for this
+ * long) so that a link restart can still resend the tail the failed link lost. Each pins its
+ * closed stream's buffer meanwhile. */
 export const ENDED_SUBSCRIPTIONS_KEPT = 64;
+export const ENDED_SUBSCRIPTION_KEPT_MS = 60_000;
 /** Link restarts one session may ask for per minute (each one builds a peer connection). */
 export const MAX_LINK_RESTARTS_PER_MINUTE = 30;
 /** Socket.IO heartbeat: a vanished client is noticed within interval + timeout. */

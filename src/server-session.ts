@@ -1,4 +1,5 @@
 import {
+  ENDED_SUBSCRIPTION_KEPT_MS,
   ENDED_SUBSCRIPTIONS_KEPT,
   MAX_LINK_RESTARTS_PER_MINUTE,
   MAX_PENDING_WAITS_PER_CLIENT,
@@ -27,6 +28,7 @@ import { grantAllows } from "./signaling/tokens.js";
 import type { StreamManager } from "./streams/manager.js";
 import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "./streams/stream.js";
 import type { UpstreamProgress } from "./upstream-progress.js";
+import { ExpiringMap } from "./util/expiring-map.js";
 import { decodeBody } from "./wire/codec.js";
 import { seqAfter } from "./wire/reassembler.js";
 
@@ -127,7 +129,10 @@ export class ClientSession {
   private link: PeerLink | undefined;
   private readonly subscriptions = new Map<string, RemoteSubscriber>();
   /** Reliable subscriptions whose stream closed, newest last (see ENDED_SUBSCRIPTIONS_KEPT). */
-  private readonly ended = new Map<string, RemoteSubscriber>();
+  private readonly ended = new ExpiringMap<string, RemoteSubscriber>(
+    ENDED_SUBSCRIPTIONS_KEPT,
+    ENDED_SUBSCRIPTION_KEPT_MS,
+  );
   private readonly waits = new Set<() => void>();
   private readonly upstreams = new Map<number, { name: string; delivery: Delivery }>();
   /** The client's own id for itself, the same across reconnects (see UpstreamProgress). */
@@ -424,11 +429,7 @@ export class ClientSession {
     }
     this.subscriptions.delete(sub.stream.name);
     if (sub.stream.delivery === "reliable") {
-      this.ended.delete(sub.stream.name);
       this.ended.set(sub.stream.name, sub);
-      if (this.ended.size > ENDED_SUBSCRIPTIONS_KEPT) {
-        this.ended.delete(this.ended.keys().next().value as string);
-      }
     }
     const notice: StreamClosedNotice = {
       stream: sub.stream.name,
