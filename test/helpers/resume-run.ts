@@ -45,14 +45,29 @@ export function startResumeViewer(
 /** Pushes { n } at 30 fps, numbering on from the last call; `sent()` is the last n. */
 export function numberedPusher(stream: Stream) {
   let n = 0;
+  async function pushFor(ms: number): Promise<void> {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      await stream.push({ n: ++n });
+      await new Promise((r) => setTimeout(r, 1000 / 30));
+    }
+  }
   return {
     sent: () => n,
-    async pushFor(ms: number): Promise<void> {
-      const end = performance.now() + ms;
-      while (performance.now() < end) {
-        await stream.push({ n: ++n });
-        await new Promise((r) => setTimeout(r, 1000 / 30));
+    pushFor,
+    /** Pushes on until `check` holds; resolves with how long that took (ms). */
+    async pushUntil(
+      check: () => boolean | Promise<boolean>,
+      what: string,
+      timeoutMs = 10_000,
+    ): Promise<number> {
+      const start = performance.now();
+      while (!(await check())) {
+        await pushFor(100);
+        if (performance.now() - start > timeoutMs)
+          throw new Error(`timed out waiting for: ${what}`);
       }
+      return performance.now() - start;
     },
   };
 }
