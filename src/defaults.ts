@@ -70,9 +70,9 @@ export const MAX_SUBSCRIPTIONS_PER_CLIENT = 256;
 export const MAX_PUBLISHED_STREAMS_PER_CLIENT = 64;
 export const MAX_PENDING_WAITS_PER_CLIENT = 64;
 /** Largest Socket.IO message accepted (SDP and control payloads are small). */
+export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
 /** Reliable client streams whose progress the server remembers for reconnecting clients. */
 export const MAX_TRACKED_UPSTREAMS = 100_000;
-export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
 
 /** Protocol version carried in frames and the hello reply. */
 export const PROTOCOL_VERSION = 2;

@@ -248,7 +248,7 @@ export class ClientSession {
       debug("%s sent a second offer; renegotiation is not supported", this.id);
       return;
     }
-    // A new offer before the link opened: the client is retrying a failed setup.
+    // No open link: the first offer, a retry of a failed setup, or the one after a restart.
     const link = this.useLink(
       new PeerLink(this.id, this.ctx.engine, this.peerConfig, {
         maxMessageBytes: this.ctx.maxMessageBytes,
