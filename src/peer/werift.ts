@@ -1,5 +1,6 @@
 import { isIPv4 } from "node:net";
-import { type RTCDataChannel, RTCPeerConnection } from "werift";
+import type { RTCDataChannel } from "werift";
+import * as werift from "werift";
 import { log } from "../log.js";
 import {
   type ChannelHandlers,
@@ -13,6 +14,9 @@ import {
   type SignalMessage,
 } from "./engine.js";
 import { W3cNegotiation } from "./w3c-negotiation.js";
+import { applyWeriftFixes } from "./werift-fixes.js";
+
+applyWeriftFixes(werift);
 
 const debug = log("peer");
 /** What werift advertises, and what RFC 8841 says to assume when the SDP is silent. */
@@ -24,7 +28,7 @@ function asBuffer(data: Uint8Array): Buffer {
 
 /** werift: pure TypeScript. Configured so it never falls back to its built-in public STUN server. */
 class WeriftPeer implements EnginePeer {
-  private readonly pc: RTCPeerConnection;
+  private readonly pc: werift.RTCPeerConnection;
   private readonly negotiation: W3cNegotiation;
   private closed = false;
 
@@ -34,7 +38,7 @@ class WeriftPeer implements EnginePeer {
     handlers: PeerHandlers,
   ) {
     const bind = config.bindAddress;
-    this.pc = new RTCPeerConnection({
+    this.pc = new werift.RTCPeerConnection({
       // Passing the list explicitly (even empty) replaces werift's default public STUN server.
       iceServers: config.iceServers.map((s) => ({ ...s })),
       iceTransportPolicy: config.iceTransportPolicy,

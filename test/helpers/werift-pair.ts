@@ -1,6 +1,8 @@
 // Two bare werift peers joined over loopback, with a hook on each SCTP association's outgoing
-// chunks: the tests of patches/werift+0.24.4.patch drop chosen chunks there.
+// chunks: the tests of conduit's werift fixes drop chosen chunks there.
 import { type RTCDataChannel, RTCPeerConnection } from "werift";
+// conduit's werift adapter applies its fixes to werift when it loads.
+import "../../src/peer/werift.js";
 import type { Resources } from "./net.js";
 
 const LOOPBACK = {

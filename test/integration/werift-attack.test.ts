@@ -1,6 +1,6 @@
 // Malformed SCTP packets sent over a real association (inside DTLS) to a conduit server on
 // the werift engine, in its own process: it stays up, keeps serving others, and frees the
-// sender. Each case hung or killed werift 0.24.4 before patches/werift+0.24.4.patch.
+// sender. Each case hung or killed werift 0.24.4 without conduit's fixes (src/peer/werift-fixes.ts).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { crc32c } from "werift";
 import { Client, ClientDescriptor, StreamManager } from "../../src/index.js";

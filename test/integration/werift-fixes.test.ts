@@ -1,7 +1,8 @@
-// Each test here fails without its part of patches/werift+0.24.4.patch (werift 0.24.4).
+// Each test here fails without its fix in src/peer/werift-fixes.ts (werift 0.24.4).
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RTCDataChannel, UdpTransport } from "werift";
+import { WERIFT_RECV_BUFFER_BYTES } from "../../src/peer/werift-fixes.js";
 import { Resources, until } from "../helpers/net.js";
 import {
   associationOf,
@@ -26,7 +27,7 @@ function collect(channel: RTCDataChannel): number[] {
   return got;
 }
 
-describe("werift patch", () => {
+describe("werift fix", () => {
   it("DCEP open keeps the unordered flag of a partially reliable channel", async () => {
     const remote: RTCDataChannel[] = [];
     await weriftPair(res, (a, b) => {
@@ -124,7 +125,7 @@ describe("werift patch", () => {
     res.add(() => transport.close());
     // Linux reports twice what was set (it counts its bookkeeping), capped at rmem_max.
     expect(transport.socket.getRecvBufferSize()).toBe(
-      2 * Math.min(maxSize, (UdpTransport as unknown as { recvBufferSize: number }).recvBufferSize),
+      2 * Math.min(maxSize, WERIFT_RECV_BUFFER_BYTES),
     );
   });
 });
