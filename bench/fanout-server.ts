@@ -85,7 +85,7 @@ if (system === "conduit" || system === "cluster") {
     const nats = await startNatsServer();
     cleanups.push(() => nats.process.kill());
     options = { cluster: { natsUrl: nats.url, node: "origin" } };
-    secondNode = spawn(process.execPath, ["--import", "tsx", NODE, nats.url, "second"], {
+    secondNode = spawn(process.execPath, ["--conditions=conduit-rtc-source", "--import", "tsx", NODE, nats.url, "second"], {
       env: { ...process.env, CONDUIT_PASSWORD: "bench" },
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -1,6 +1,6 @@
 // The guide's "Complete Example: Live Dashboard", client side.
 //   HOST (default localhost), PORT (default 8080), CONDUIT_PASSWORD (default "secret")
-import { Client, ClientDescriptor, StreamManager } from "../src/index.js";
+import { Client, ClientDescriptor, StreamManager } from "conduit-rtc";
 
 const client = new Client(
   new ClientDescriptor({

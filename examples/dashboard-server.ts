@@ -1,6 +1,6 @@
 // The guide's "Complete Example: Live Dashboard", server side. `npm start` runs it.
 //   PORT (default 8080; 0 = any free port), HOST (default 0.0.0.0), CONDUIT_PASSWORD (default "secret")
-import { Server, ServerDescriptor, StreamManager } from "../src/index.js";
+import { Server, ServerDescriptor, StreamManager } from "conduit-rtc";
 import { cpuPercent, diskPercent, memoryPercent } from "./system-metrics.js";
 
 const password = process.env.CONDUIT_PASSWORD ?? "secret";

@@ -2,7 +2,7 @@
 //   PORT (default 8080; 0 = any free port), HOST (default 0.0.0.0), CONDUIT_PASSWORD (default "secret")
 // Streams: system_metrics (1 Hz), frames (30 fps, 100 KB RGBA test pattern), upload_stats (1 Hz);
 // client streams: upload_frames, browser_metrics.
-import { Server, ServerDescriptor, StreamManager } from "../src/index.js";
+import { Server, ServerDescriptor, StreamManager } from "conduit-rtc";
 import { staticFiles } from "./static-files.js";
 import { cpuPercent, diskPercent, memoryPercent } from "./system-metrics.js";
 

@@ -1,5 +1,5 @@
 // The guide's "Stream Lifecycle" and "Stream Info" sections, with a real client subscribed.
-import { Client, ClientDescriptor, Server, ServerDescriptor, StreamManager } from "../src/index.js";
+import { Client, ClientDescriptor, Server, ServerDescriptor, StreamManager } from "conduit-rtc";
 
 const server = new Server(new ServerDescriptor({ host: "127.0.0.1", port: 0, password: "secret" }));
 const streams = new StreamManager({ owner: "server" });

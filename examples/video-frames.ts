@@ -8,7 +8,7 @@ import {
   Server,
   ServerDescriptor,
   StreamManager,
-} from "../src/index.js";
+} from "conduit-rtc";
 
 const seconds = Number(process.env.DURATION ?? 5);
 const engine = (process.env.ENGINE ?? "node-datachannel") as EngineName;

@@ -29,7 +29,7 @@ await build({
   target: "es2022",
   minify: true,
   keepNames: true, // error classes keep their names (err.name === "AuthenticationError")
-  sourcemap: true,
+  sourcemap: false, // shipped in the package: a map would point at sources it does not contain
   plugins: [browserEngines],
   logLevel: "warning",
 });

@@ -1,7 +1,7 @@
 // Entry point of the browser build (`conduit-rtc/browser`): the client side of the API,
 // over the browser's own RTCPeerConnection.
 export { Client, type ClientStatus } from "./client.js";
-export { ClientDescriptor, type ClientOptions } from "./descriptors.js";
+export { ClientDescriptor, type ClientOptions } from "./config/client-descriptor.js";
 export {
   AuthenticationError,
   ConduitError,

@@ -6,6 +6,7 @@ import { ConduitError } from "./errors.js";
 import { mintToken } from "./signaling/tokens.js";
 
 const USAGE = `usage: conduit-rtc token --client ID [--subscribe PATTERNS] [--publish PATTERNS] [--ttl 1h]
+  prints a token (HS256 JWT) granting those streams, for a server with that tokenSecret
   PATTERNS: comma-separated stream names; * matches any run of characters
   --ttl: a number of seconds, or with a unit: 90s, 15m, 1h, 7d (default 1h)
   the secret comes from $CONDUIT_TOKEN_SECRET, or --secret`;
@@ -24,6 +25,7 @@ const patterns = (text: string | undefined) =>
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
 
+/** Resolves with what to print: a token, or the usage when asked for help. */
 async function main(argv: string[]): Promise<string> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -34,8 +36,10 @@ async function main(argv: string[]): Promise<string> {
       publish: { type: "string" },
       ttl: { type: "string", default: "1h" },
       secret: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help || (positionals.length === 1 && positionals[0] === "help")) return USAGE;
   if (positionals[0] !== "token" || positionals.length !== 1) throw new Error(USAGE);
   if (!values.client) throw new Error(`--client is required\n${USAGE}`);
   const secret = values.secret ?? process.env.CONDUIT_TOKEN_SECRET;
@@ -49,7 +53,7 @@ async function main(argv: string[]): Promise<string> {
 }
 
 main(process.argv.slice(2)).then(
-  (token) => console.log(token),
+  (output) => console.log(output),
   (err: unknown) => {
     console.error(err instanceof ConduitError || err instanceof Error ? err.message : err);
     process.exitCode = 2;

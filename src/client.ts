@@ -1,6 +1,6 @@
+import { ClientDescriptor, type ReconnectPolicy } from "./config/client-descriptor.js";
 import { Connection, type LinkMode } from "./connection.js";
 import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY } from "./defaults.js";
-import { ClientDescriptor, type ReconnectPolicy } from "./descriptors.js";
 import {
   AuthenticationError,
   ConduitError,
@@ -145,11 +145,10 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
    * Rejects with AuthenticationError (wrong password) or ConnectionError (unreachable, timeout).
    */
   async connect(): Promise<void> {
-    if (this.currentStatus.state !== "idle") {
-      throw new ConnectionError(
-        `connect() called while ${this.currentStatus.state}`,
-        "CONNECTION_FAILED",
-      );
+    const status = this.currentStatus;
+    if (status.state === "closed") throw this.notConnected();
+    if (status.state !== "idle") {
+      throw new ConnectionError(`connect() called while ${status.state}`, "CONNECTION_FAILED");
     }
     this.setStatus({ state: "connecting" });
     let connection: Connection;
@@ -338,8 +337,18 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   private resend(out: Outbound, streamId: number, after: number): void {
     for (const m of out.recent?.items() ?? []) {
       if (seqAfter(m.seq, after))
-        this.link?.send(out.delivery, out.queue, m.withStreamId(streamId));
+        this.link?.send(out.delivery, out.queue, m.renumbered(streamId));
     }
+  }
+
+  /** Why a call that needs the connection cannot be made now: the same story for every call. */
+  private notConnected(): ConnectionError {
+    const status = this.currentStatus;
+    const message =
+      status.state === "closed"
+        ? `the client is closed (${status.reason}); a closed client cannot connect again: create a new Client`
+        : "not connected; await client.connect() first";
+    return new ConnectionError(message, "NOT_CONNECTED");
   }
 
   /** Waits `ms`, or less if the client is closed meanwhile. */
@@ -398,7 +407,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
 
   subscribe(name: string, options: SubscribeOptions): Subscription {
     if (!this.isUp) {
-      return new Subscription(name, 1, () => {}, Promise.reject(notConnected()));
+      return new Subscription(name, 1, () => {}, Promise.reject(this.notConnected()));
     }
     let entry = this.inboundByName.get(name);
     if (!entry) {
@@ -422,7 +431,10 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     // While reconnecting, a push waits for the connection to come back.
     if (this.reconnected) await this.reconnected;
     const signaling = this.signaling;
-    if (!this.isConnected || !signaling) throw notConnected();
+    if (!this.isConnected || !signaling) throw this.notConnected();
+    // Encoded first: a value too large fails here, before it registers the stream (and fixes
+    // its delivery class).
+    const encoded = new OutgoingMessage(0, 0, data, this.maxMessageBytes);
     let out = this.outbound.get(name);
     if (!out) {
       const delivery = options.delivery ?? (DEFAULT_DELIVERY as Delivery);
@@ -450,9 +462,9 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       streamId = await out.ready;
     }
     const link = this.link;
-    if (!link) throw notConnected();
+    if (!link) throw this.notConnected();
     out.seq = (out.seq + 1) >>> 0;
-    const message = new OutgoingMessage(streamId, out.seq, data, this.maxMessageBytes);
+    const message = encoded.renumbered(streamId, out.seq);
     out.recent?.push(message);
     link.send(out.delivery, out.queue, message);
   }
@@ -460,7 +472,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   async listStreams(): Promise<StreamSummary[]> {
     if (this.reconnected) await this.reconnected;
     const signaling = this.signaling;
-    if (!this.isConnected || !signaling) throw notConnected();
+    if (!this.isConnected || !signaling) throw this.notConnected();
     return (await signaling.request("list", {})).streams;
   }
 
@@ -495,7 +507,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const name = entry.name;
     if (this.reconnected) await this.reconnected;
     const signaling = this.signaling;
-    if (!signaling) throw notConnected();
+    if (!signaling) throw this.notConnected();
     let reply: SubscribeReply;
     try {
       reply = await signaling.request("subscribe", { stream: name, wait, resume }, undefined, name);
@@ -633,6 +645,4 @@ function randomHex(bytes: number): string {
   return Array.from(out, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function notConnected(): ConnectionError {
-  return new ConnectionError("not connected; await client.connect() first", "NOT_CONNECTED");
-}
+

@@ -1,8 +1,9 @@
 // One connection of a Client to the server: Socket.IO for control, and a data link that is a
 // WebRTC peer, or (when WebRTC cannot connect in time, or is turned off) the relay over the
 // Socket.IO connection itself. A Client replaces it when it reconnects or upgrades.
+
+import type { ClientDescriptor } from "./config/client-descriptor.js";
 import { LINK_RETRY_DELAYS_MS, PROTOCOL_VERSION } from "./defaults.js";
-import type { ClientDescriptor } from "./descriptors.js";
 import { AuthenticationError, ConduitError, ConnectionError } from "./errors.js";
 import { log } from "./log.js";
 import type { IceServer } from "./peer/engine.js";

@@ -57,8 +57,9 @@ export class ForbiddenError extends ConduitError {
 
 export class StreamNotFoundError extends ConduitError {
   readonly stream: string;
-  constructor(stream: string) {
-    super("STREAM_NOT_FOUND", `stream "${stream}" does not exist`);
+  /** `hint`: what the caller may have missed, added to the message. */
+  constructor(stream: string, hint?: string) {
+    super("STREAM_NOT_FOUND", `stream "${stream}" does not exist${hint ? `: ${hint}` : ""}`);
     this.stream = stream;
   }
 }

@@ -1,12 +1,12 @@
 export { Client, type ClientStatus } from "./client.js";
-export * as defaults from "./defaults.js";
 export {
   ClientDescriptor,
   type ClientOptions,
-  type PeerOptions,
-  ServerDescriptor,
-  type ServerOptions,
-} from "./descriptors.js";
+  type ReconnectPolicy,
+} from "./config/client-descriptor.js";
+export type { PeerOptions } from "./config/peer-options.js";
+export { ServerDescriptor, type ServerOptions } from "./config/server-descriptor.js";
+export * as defaults from "./defaults.js";
 export {
   AuthenticationError,
   ConduitError,

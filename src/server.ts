@@ -1,4 +1,4 @@
-import { ServerDescriptor } from "./descriptors.js";
+import { ServerDescriptor } from "./config/server-descriptor.js";
 import { ConnectionError, InvalidArgumentError } from "./errors.js";
 import { log } from "./log.js";
 import type { Engine } from "./peer/engine.js";
@@ -9,6 +9,7 @@ import { mintTurnCredentials } from "./signaling/turn.js";
 import type { StreamHost, StreamManager } from "./streams/manager.js";
 import { UpstreamProgress } from "./upstream-progress.js";
 import { Emitter } from "./util/emitter.js";
+import { importOptional } from "./util/optional-dependency.js";
 
 const debug = log("server");
 
@@ -135,13 +136,18 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
           "a cluster node needs a StreamManager: streams.registerServerHandlers(server) first",
         );
       }
-      // Loaded only for clusters: a single process needs no NATS client.
-      const { NatsCluster } = await import("./cluster/nats-cluster.js");
       try {
+        // Loaded only for clusters: a single process needs no NATS client.
+        const { NatsCluster } = await importOptional(() => import("./cluster/nats-cluster.js"), {
+          name: "@nats-io/transport-node",
+          range: ">=3.0.0 <4",
+          neededBy: "the cluster option",
+        });
         this.cluster = await NatsCluster.join(d.cluster, this.streams);
       } catch (err) {
         await signaling.close();
         this.state = "stopped";
+        if (err instanceof InvalidArgumentError) throw err;
         throw new ConnectionError(
           `cannot join the cluster: ${(err as Error).message}`,
           "CONNECTION_FAILED",
@@ -153,6 +159,11 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
     }
     this.state = "running";
     debug("listening on %s:%d (%s)", d.host, this.listeningPort, engine.name);
+    if (d.auth === "none") {
+      console.warn(
+        `conduit-rtc: the server on port ${this.listeningPort} accepts every client without credentials (auth: "none")`,
+      );
+    }
     for (const hook of this.startupHooks) await hook(this);
   }
 

@@ -1,7 +1,7 @@
 // One cluster node: a conduit server joined to the others through NATS.
 // argv: natsUrl nodeName [stream]. With a stream name, the node creates it and pushes
 // 30 fps × 20 KB frames ({ n, node, sentAt, frame }) on it. Prints "node <name> listening on port <port>".
-import { Server, ServerDescriptor, StreamManager } from "../../src/index.js";
+import { Server, ServerDescriptor, StreamManager } from "conduit-rtc";
 
 const [natsUrl, node, streamName] = process.argv.slice(2);
 if (!natsUrl || !node) {

@@ -4,7 +4,7 @@
 //   npx tsx examples/cluster/run.ts          (CLIENTS=12 DURATION=10)
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Client, ClientDescriptor, StreamManager } from "../../src/index.js";
+import { Client, ClientDescriptor, StreamManager } from "conduit-rtc";
 import { startNatsServer } from "./nats-server.js";
 
 const CLIENTS = Number(process.env.CLIENTS ?? 12);

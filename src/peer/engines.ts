@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { importOptional } from "../util/optional-dependency.js";
 import type { Engine, EngineName } from "./engine.js";
 
 // The browser build swaps this module for engines.browser.ts (see scripts/build-web.mjs).
@@ -12,7 +13,13 @@ export async function loadEngine(name: EngineName): Promise<Engine> {
     case "node-datachannel":
       return (await import("./node-datachannel.js")).nodeDataChannelEngine;
     case "werift":
-      return (await import("./werift.js")).weriftEngine;
+      return (
+        await importOptional(() => import("./werift.js"), {
+          name: "werift",
+          range: "~0.24.4", // the versions src/peer/werift-fixes.ts is written for
+          neededBy: 'engine: "werift"',
+        })
+      ).weriftEngine;
     default:
       throw new InvalidArgumentError(
         `unknown engine "${String(name)}"; use one of: ${ENGINE_NAMES.join(", ")}`,

@@ -58,7 +58,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         socket.off("connect_error");
         resolve();
       });
-      socket.once("connect_error", (err: Error & { data?: { code?: string } }) => {
+      socket.once("connect_error", (err: ConnectError) => {
         socket.close();
         const code = err.data?.code;
         if (code === "AUTH_FAILED" || code === "RATE_LIMITED" || code === "TOKEN_EXPIRED") {
@@ -66,7 +66,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         } else {
           reject(
             new ConnectionError(
-              `cannot reach signaling server at ${url}: ${err.message}`,
+              `cannot reach signaling server at ${url}: ${connectFailure(err, timeoutMs)}`,
               "CONNECTION_FAILED",
               { cause: err },
             ),
@@ -167,4 +167,18 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     this.close();
     this.removeAllListeners();
   }
+}
+
+/** Socket.IO's connect_error: the transport's own error, if any, is in `description`. */
+type ConnectError = Error & {
+  data?: { code?: string };
+  description?: { error?: Error; message?: string } | Error;
+};
+
+/** The real cause (ECONNREFUSED, ENOTFOUND, a timeout), not only Socket.IO's "websocket error". */
+function connectFailure(err: ConnectError, timeoutMs: number): string {
+  if (err.message === "timeout") return `no answer within ${timeoutMs} ms`;
+  const description = err.description;
+  const cause = description && "error" in description ? description.error : description;
+  return cause instanceof Error && cause.message ? `${cause.message} (${err.message})` : err.message;
 }

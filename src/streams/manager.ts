@@ -87,6 +87,8 @@ export function validateBufferSize(value: unknown, what = "bufferSize"): number 
 export class StreamManager {
   readonly owner: string;
   readonly maxMessageBytes: number;
+  /** Registered with a server (registerServerHandlers). */
+  private serving = false;
   private readonly streams = new Map<string, Stream>();
   private readonly waiters = new Map<string, Set<(stream: Stream) => void>>();
   private readonly dispatcher = new ClientStreamDispatcher();
@@ -110,6 +112,7 @@ export class StreamManager {
 
   registerServerHandlers(server: StreamHost): void {
     server.useStreams(this);
+    this.serving = true;
   }
 
   registerClientHandlers(client: RemoteStreams): void {
@@ -191,7 +194,12 @@ export class StreamManager {
     const stream = this.streams.get(name);
     if (stream) return stream.subscribe(options);
     if (!options.wait) {
-      return new Subscription(name, 1, () => {}, Promise.reject(new StreamNotFoundError(name)));
+      // A manager tied to neither end was most likely meant to be a client's.
+      const hint = this.serving
+        ? undefined
+        : "this StreamManager is not registered with a client, so it looks only at its own streams; call streams.registerClientHandlers(client) to subscribe to a server's";
+      const error = new StreamNotFoundError(name, hint);
+      return new Subscription(name, 1, () => {}, Promise.reject(error));
     }
     return this.subscribeWhenCreated(name, options);
   }

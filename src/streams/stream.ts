@@ -29,20 +29,18 @@ export interface Subscriber {
   readonly stats: SubscriberStats;
 }
 
-/** One push: the value, and its encoding, made at most once whatever the subscriber count. */
+/** One push: the value, and its encoding, made once whatever the subscriber count. */
 export class PushedMessage {
-  private encoded: OutgoingMessage | undefined;
+  readonly outgoing: OutgoingMessage;
 
+  /** Throws MessageTooLargeError for a value whose encoding is over maxMessageBytes. */
   constructor(
     readonly value: unknown,
-    private readonly streamId: number,
+    streamId: number,
     readonly seq: number,
-    private readonly maxMessageBytes: number,
-  ) {}
-
-  get outgoing(): OutgoingMessage {
-    this.encoded ??= new OutgoingMessage(this.streamId, this.seq, this.value, this.maxMessageBytes);
-    return this.encoded;
+    maxMessageBytes: number,
+  ) {
+    this.outgoing = new OutgoingMessage(streamId, seq, value, maxMessageBytes);
   }
 }
 
@@ -131,9 +129,10 @@ export class Stream {
    */
   async push(data: unknown): Promise<number> {
     if (!this.active) throw new StreamClosedError(this.name);
-    this.seq = (this.seq + 1) >>> 0;
-    const message = new PushedMessage(data, this.id, this.seq, this.maxMessageBytes);
-    // Encode before fan-out, so a value that cannot be sent fails here, for the pusher.
+    // Encoded before fan-out, with or without subscribers, so a value that cannot be sent
+    // fails here for the pusher (and takes no sequence number).
+    const message = new PushedMessage(data, this.id, (this.seq + 1) >>> 0, this.maxMessageBytes);
+    this.seq = message.seq;
     if (this.remoteSubscribers > 0) this.bytesPushed += message.outgoing.byteLength;
     this.messageCount++;
     if (this.delivery === "reliable") {

@@ -19,7 +19,7 @@ export class OutgoingMessage {
     readonly seq: number,
     value: unknown,
     maxMessageBytes: number,
-    /** An encoding made already (see withStreamId). */
+    /** An encoding made already (see renumbered). */
     encoded?: Uint8Array,
   ) {
     this.roomy = encoded ?? encodeBody(value, HEADER_BYTES);
@@ -29,9 +29,10 @@ export class OutgoingMessage {
     }
   }
 
-  /** The same message under another stream id (a reconnect may renumber streams). */
-  withStreamId(streamId: number): OutgoingMessage {
-    return new OutgoingMessage(streamId, this.seq, undefined, Number.POSITIVE_INFINITY, this.roomy);
+  /** The same encoded message under another stream id and sequence number (a reconnect may
+   * renumber streams; a client stream's id is known only after its first push is checked). */
+  renumbered(streamId: number, seq = this.seq): OutgoingMessage {
+    return new OutgoingMessage(streamId, seq, undefined, Number.POSITIVE_INFINITY, this.roomy);
   }
 
   private get header() {

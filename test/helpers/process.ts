@@ -12,7 +12,15 @@ export function runTs(
   args: string[] = [],
   ns?: string,
 ): ChildProcessWithoutNullStreams & { output: () => string } {
-  const command = [process.execPath, "--import", "tsx", file, ...args];
+  // The condition resolves `import "conduit-rtc"` (as the examples write it) to src/, not dist/.
+  const command = [
+    process.execPath,
+    "--conditions=conduit-rtc-source",
+    "--import",
+    "tsx",
+    file,
+    ...args,
+  ];
   const [exe, ...rest] = ns ? ["ip", "netns", "exec", ns, ...command] : command;
   const child = spawn(exe as string, rest, {
     env: { ...process.env, ...env },
