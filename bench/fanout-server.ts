@@ -85,10 +85,14 @@ if (system === "conduit" || system === "cluster") {
     const nats = await startNatsServer();
     cleanups.push(() => nats.process.kill());
     options = { cluster: { natsUrl: nats.url, node: "origin" } };
-    secondNode = spawn(process.execPath, ["--conditions=conduit-rtc-source", "--import", "tsx", NODE, nats.url, "second"], {
-      env: { ...process.env, CONDUIT_PASSWORD: "bench" },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    secondNode = spawn(
+      process.execPath,
+      ["--conditions=conduit-rtc-source", "--import", "tsx", NODE, nats.url, "second"],
+      {
+        env: { ...process.env, CONDUIT_PASSWORD: "bench" },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     const node = secondNode;
     cleanups.push(() => node.kill());
     ports = [

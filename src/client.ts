@@ -336,8 +336,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   /** Sends again, first, what the server did not take of a reliable client stream. */
   private resend(out: Outbound, streamId: number, after: number): void {
     for (const m of out.recent?.items() ?? []) {
-      if (seqAfter(m.seq, after))
-        this.link?.send(out.delivery, out.queue, m.renumbered(streamId));
+      if (seqAfter(m.seq, after)) this.link?.send(out.delivery, out.queue, m.renumbered(streamId));
     }
   }
 
@@ -644,5 +643,3 @@ function randomHex(bytes: number): string {
   crypto.getRandomValues(out);
   return Array.from(out, (b) => b.toString(16).padStart(2, "0")).join("");
 }
-
-

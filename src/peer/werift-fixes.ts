@@ -32,7 +32,6 @@ export type WeriftFix = (typeof WERIFT_FIXES)[number];
 const TSN_MODULO = 2 ** 32;
 const HALF_TSN = 2 ** 31;
 const DATA_LAST_FRAGMENT = 1;
-const DATA_UNORDERED = 4;
 const DCEP_OPEN = 3;
 const SACK_CHUNK = 3;
 const DCEP_PPID = 50;

@@ -180,5 +180,7 @@ function connectFailure(err: ConnectError, timeoutMs: number): string {
   if (err.message === "timeout") return `no answer within ${timeoutMs} ms`;
   const description = err.description;
   const cause = description && "error" in description ? description.error : description;
-  return cause instanceof Error && cause.message ? `${cause.message} (${err.message})` : err.message;
+  return cause instanceof Error && cause.message
+    ? `${cause.message} (${err.message})`
+    : err.message;
 }
