@@ -1,7 +1,10 @@
 // npm run bench [-- --quick] [-- --out=file.json]: each case runs conduit and its baselines in the same run,
-// repeats, and reports medians. Writes bench/results/latest.json and prints a table.
-import { writeFileSync } from "node:fs";
+// repeats, and reports medians. Prints each row of the table as it is measured, and rewrites
+// bench/results/latest.json (or --out) after each, so a run cut short keeps what it measured.
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createImpairedLink, impairedLinkUnavailable } from "../test/helpers/impaired-link.js";
 import { browserLatencies, browserUnavailable } from "./browser.js";
 import { connectTimes } from "./connect.js";
@@ -15,6 +18,7 @@ import {
 } from "./latency.js";
 import { DELAY_MS, type LossResult, lossLatency } from "./loss.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
+import { burstUnavailable, weriftBurst } from "./werift-burst.js";
 
 interface Row {
   case: string;
@@ -46,7 +50,24 @@ const systems: [string, (size: number, n: number, d: Direction) => Promise<numbe
   ["socket.io", socketIoLatency],
 ];
 
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const resultsFile = out ?? fileURLToPath(new URL("./results/latest.json", import.meta.url));
+mkdirSync(dirname(resultsFile), { recursive: true });
 const rows: Row[] = [];
+
+/** Adds a row: printed at once, and saved with every row so far. */
+function record(row: Row): void {
+  rows.push(row);
+  const name = row.direction ? `${row.case} ${row.direction}` : row.case;
+  console.log(`| ${name} | ${row.system} | ${row.metric} | ${row.value} ${row.unit} |`);
+  writeFileSync(
+    resultsFile,
+    `${JSON.stringify({ machine, quick, repeats, frames, rows }, null, 2)}\n`,
+  );
+}
+
+console.log(`${machine}${quick ? " (--quick)" : ""}\n`);
+console.log("| case | system | metric | value |\n|---|---|---|---|");
 for (const [name, size] of [
   ["latency-50KB", 50_000],
   ["latency-500KB", 500_000],
@@ -64,7 +85,7 @@ for (const [name, size] of [
         ["p50_ms", p50s],
         ["p99_ms", p99s],
       ] as const) {
-        rows.push({
+        record({
           case: name,
           system,
           metric,
@@ -98,7 +119,7 @@ if (lossUnavailable) {
       // A run where no frame arrived has no latency: the median is over the runs that have one.
       const values = results.map(pick).filter(Number.isFinite);
       if (values.length === 0) continue;
-      rows.push({ case: name, system: label, metric, value: round(median(values)), unit });
+      record({ case: name, system: label, metric, value: round(median(values)), unit });
     }
     console.error(
       `${name} ${label}: ${rows
@@ -126,7 +147,7 @@ for (const [name, size, megabytes] of [
     const count = Math.max(8, Math.round(bytes / size));
     const results: number[] = [];
     for (let r = 0; r < repeats; r++) results.push(await run(size, count));
-    rows.push({
+    record({
       case: name,
       system,
       metric: "mb_per_s",
@@ -157,7 +178,7 @@ for (const [kind, system, name] of [
     ),
   );
   const at = (metric: string, value: number, unit: string) =>
-    rows.push({ case: name, system, metric, value: round(value), unit });
+    record({ case: name, system, metric, value: round(value), unit });
   at("max_subscribers", best?.viewers ?? 0, "subscribers");
   if (best) {
     const { run, viewers } = best;
@@ -172,14 +193,14 @@ for (const [kind, system, name] of [
 for (const engine of ["node-datachannel", "werift"] as const) {
   const times = await connectTimes(engine, quick ? 3 : 20);
   const system = `conduit:${engine}`;
-  rows.push({
+  record({
     case: "connect",
     system,
     metric: "p50_ms",
     value: round(quantile(times, 0.5)),
     unit: "ms",
   });
-  rows.push({
+  record({
     case: "connect",
     system,
     metric: "p99_ms",
@@ -201,7 +222,7 @@ if (browserSkip) {
       ["p99_ms", 0.99],
     ] as const) {
       const value = round(median(runs.map((run) => quantile(run[system] ?? [], q))));
-      rows.push({ case: "browser-100KB", system, metric, value, unit: "ms" });
+      record({ case: "browser-100KB", system, metric, value, unit: "ms" });
     }
     console.error(
       `browser-100KB ${system}: ${rows
@@ -212,15 +233,24 @@ if (browserSkip) {
   }
 }
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-writeFileSync(
-  out ?? new URL("./results/latest.json", import.meta.url),
-  `${JSON.stringify({ machine, quick, repeats, frames, rows }, null, 2)}\n`,
-);
-console.log("| case | system | metric | value |\n|---|---|---|---|");
-for (const r of rows) {
-  const name = r.direction ? `${r.case} ${r.direction}` : r.case;
-  console.log(`| ${name} | ${r.system} | ${r.metric} | ${r.value} ${r.unit} |`);
+const burstSkip = burstUnavailable();
+if (burstSkip) {
+  console.error(`werift-burst-200KB skipped: ${burstSkip}`);
+} else {
+  for (const mode of ["raw", "conduit"] as const) {
+    const system = `${mode}:werift`;
+    const result = await weriftBurst(mode);
+    const at = (metric: string, value: number | undefined, unit: string) => {
+      if (value !== undefined)
+        record({ case: "werift-burst-200KB", system, metric, value: round(value), unit });
+    };
+    at("receive_buffer_errors", result.receiveBufferErrors, "datagrams");
+    at("retransmitted", result.retransmitted, "chunks");
+    at("p50_ms", result.p50, "ms");
+    at("max_ms", result.max, "ms");
+    at("received", result.received, "frames of 90");
+    at("lost", result.lost, "frames");
+  }
 }
-console.log(`\n${machine}${quick ? " (--quick)" : ""}`);
+
 process.exit(0);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { browserUnavailable } from "../../bench/browser.js";
 import { natsServerUnavailable } from "../../bench/fanout.js";
+import { burstUnavailable } from "../../bench/werift-burst.js";
 import { impairedLinkUnavailable } from "../helpers/impaired-link.js";
 import { Resources } from "../helpers/net.js";
 import { exitCode, runTs } from "../helpers/process.js";
@@ -44,6 +45,7 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
   // So does the browser case, which needs Chromium too.
   const browserCase = browserUnavailable() === undefined ? ["browser-100KB"] : [];
   const clusterCase = natsServerUnavailable() === undefined ? ["fanout-2-processes-50KB"] : [];
+  const burstCase = burstUnavailable() === undefined ? ["werift-burst-200KB"] : [];
   expect([...new Set(result.rows.map((r) => r.case))].sort()).toEqual(
     [
       "connect",
@@ -53,6 +55,7 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
       ...lossCase,
       ...browserCase,
       ...clusterCase,
+      ...burstCase,
       "throughput-16KiB",
       "throughput-256KiB",
     ].sort(),
@@ -67,13 +70,19 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
     rss_mb: "MB",
     cpu_pct_per_subscriber: "%",
     rss_mb_per_subscriber: "MB",
+    receive_buffer_errors: "datagrams",
+    retransmitted: "chunks",
+    max_ms: "ms",
+    received: "frames of 90",
+    lost: "frames",
   };
+  const counts = ["lost_pct", "receive_buffer_errors", "retransmitted", "lost"];
   for (const row of result.rows) {
     expect(Object.keys(units)).toContain(row.metric);
     expect(row.unit).toBe(units[row.metric]);
-    // A share lost can be 0; everything else is a positive measurement.
+    // A count of losses can be 0; everything else is a positive measurement.
     expect(
-      Number.isFinite(row.value) && (row.metric === "lost_pct" ? row.value >= 0 : row.value > 0),
+      Number.isFinite(row.value) && (counts.includes(row.metric) ? row.value >= 0 : row.value > 0),
     ).toBe(true);
     // Latency is measured both ways; other cases have no direction.
     expect(row.direction).toEqual(row.case.startsWith("latency-") ? expect.any(String) : undefined);

@@ -69,7 +69,9 @@ beforeAll(async () => {
     cwd: root,
     maxBuffer: 64 * 1024 * 1024,
   });
-  const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
+  // `prepare` prints the build's sizes before npm's JSON.
+  const json = packed.stdout.slice(packed.stdout.indexOf("[\n"));
+  const [{ filename }] = JSON.parse(json) as [{ filename: string }];
   tarball = join(work, filename);
   [nodeApp, browserApp] = await Promise.all([
     consumer(

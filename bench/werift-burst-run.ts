@@ -1,5 +1,5 @@
-// Bursts on loopback between werift peers, run by werift-burst.test.ts inside a namespace of
-// its own so that the kernel's UDP counters are this process's alone. Prints "result <json>":
+// Bursts on loopback between werift peers, run by werift-burst.ts inside a namespace of its
+// own so that the kernel's UDP counters are this process's alone. Prints "result <json>":
 // datagrams the kernel dropped for a full receive buffer, and
 //   MODE=raw:     two bare peers, a reliable channel, 200 KB frames as 13 × 16 KiB messages at
 //                 30 fps: DATA chunks sent more than once, and the one-way latency.
@@ -7,9 +7,9 @@
 //                 frames the subscription counted lost.
 import { readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
-import { connectClient, Resources, startServer } from "./net.js";
-import { sendFrames } from "./timed-frames.js";
-import { associationOf, channelPair, filterDataChunks } from "./werift-pair.js";
+import { connectClient, Resources, startServer } from "../test/helpers/net.js";
+import { sendFrames } from "../test/helpers/timed-frames.js";
+import { associationOf, channelPair, filterDataChunks } from "../test/helpers/werift-pair.js";
 
 const FRAMES = 90;
 const FRAME_BYTES = 200_000;
