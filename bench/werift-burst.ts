@@ -14,7 +14,7 @@ export interface BurstResult {
   retransmitted?: number;
   p50?: number;
   max?: number;
-  /** conduit: frames received and counted lost, of 90. */
+  /** Frames received (within 10 s of the last one sent), of 90; conduit: and counted lost. */
   received?: number;
   lost?: number;
 }

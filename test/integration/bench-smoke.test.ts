@@ -19,7 +19,8 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "conduit-bench-"));
   res.add(() => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, "latest.json");
+  // A folder that does not exist yet: the bench makes it.
+  const out = join(dir, "results", "latest.json");
   const run = runTs(res, "bench/run.ts", {}, ["--quick", `--out=${out}`]);
   expect(await exitCode(run), run.output()).toBe(0);
   const result = JSON.parse(readFileSync(out, "utf8")) as {

@@ -52,6 +52,7 @@ async function consumer(name: string, files: string[], extra: string[]): Promise
     dir,
     "install",
     "--ignore-scripts=false",
+    "--prefer-offline",
     "--no-audit",
     "--no-fund",
     tarball,
