@@ -83,7 +83,7 @@ export class PeerLink extends Emitter<LinkEvents> {
       signal: (message) => {
         if (message.kind === "description")
           debug("%s local %s %s", this.id, message.type, fingerprint(message.sdp));
-        if (!this.closed) this.emit("signal", message);
+        if (!this.closed) this.emit("signal", offerDtlsClient(message));
       },
       stateChange: (state) => this.onState(state),
     });
@@ -233,4 +233,18 @@ export class PeerLink extends Emitter<LinkEvents> {
 
 function fingerprint(sdp: string): string {
   return /a=fingerprint:\S+ (\S+)/.exec(sdp)?.[1]?.slice(0, 17) ?? "?";
+}
+
+/**
+ * The offerer asks to be the DTLS client (`a=setup:active`, RFC 8842 §5.3) instead of leaving
+ * the choice to the answerer (`actpass`), whose engines all pick active. The answerer's ICE
+ * connects first (it has the offer's candidates before the offerer has the answer), so as DTLS
+ * client its ClientHello could reach the offerer before the offerer had a DTLS transport to
+ * take it, and the handshake then waited for DTLS's 1 s retransmission. As DTLS server the
+ * answerer is ready before the offerer's ClientHello can arrive. The offerer's own engine keeps
+ * actpass, so it takes whatever role the answer gives it.
+ */
+function offerDtlsClient(message: SignalMessage): SignalMessage {
+  if (message.kind !== "description" || message.type !== "offer") return message;
+  return { ...message, sdp: message.sdp.replace(/^a=setup:actpass(?=\r?$)/gm, "a=setup:active") };
 }

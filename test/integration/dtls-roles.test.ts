@@ -1,0 +1,54 @@
+// The offerer (the client) asks to be the DTLS client, so the answerer (the server), whose ICE
+// connects first, waits for its ClientHello instead of sending one the offerer may not yet be
+// able to take (which cost a 1 s DTLS retransmission on about every other connection).
+import { afterEach, describe, expect, it } from "vitest";
+import type { EngineName, SignalMessage } from "../../src/peer/engine.js";
+import { loadEngine } from "../../src/peer/engines.js";
+import { PeerLink } from "../../src/peer/link.js";
+import { ENGINES, Resources } from "../helpers/net.js";
+
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+const config = { iceServers: [], bindAddress: "127.0.0.1", iceTransportPolicy: "all" as const };
+
+function setupOf(message: SignalMessage | undefined): string | undefined {
+  return message?.kind === "description" ? /^a=setup:(\w+)/m.exec(message.sdp)?.[1] : undefined;
+}
+
+describe("DTLS roles", () => {
+  for (const offerer of ENGINES) {
+    for (const answerer of ENGINES) {
+      // werift 0.24 answers active whatever the offer says; the offerer, which keeps actpass
+      // itself, then takes the server role, so the link still opens.
+      const answered = answerer === "werift" ? "active" : "passive";
+      it(`${offerer} offers setup:active, ${answerer} answers setup:${answered}, and both open`, async () => {
+        const links: PeerLink[] = [];
+        const descriptions: SignalMessage[] = [];
+        for (const [i, name] of [offerer, answerer].entries()) {
+          const link = new PeerLink(`${name}-${i}`, await loadEngine(name as EngineName), config, {
+            maxMessageBytes: 1 << 20,
+          });
+          link.on("signal", (message) => {
+            if (message.kind === "description") descriptions.push(message);
+            setImmediate(() => void links[1 - i]?.applyRemote(message));
+          });
+          res.add(() => link.close("test over"));
+          links.push(link);
+        }
+        const opened = links.map((link) => new Promise<void>((r) => link.once("open", r)));
+        await links[0]?.start();
+        await Promise.all(opened);
+        const [offer, answer] = descriptions;
+        expect([offer?.kind === "description" && offer.type, setupOf(offer)]).toEqual([
+          "offer",
+          "active",
+        ]);
+        expect([answer?.kind === "description" && answer.type, setupOf(answer)]).toEqual([
+          "answer",
+          answered,
+        ]);
+      });
+    }
+  }
+});
