@@ -505,8 +505,6 @@ function advanceCumulativeTsn(sctp: Sctp): void {
  */
 export function sanitizePacket(data: Buffer, crc32c: (data: Buffer) => number): Buffer | undefined {
   if (data.length < 12) return undefined;
-  const checksumOk = data.readUInt32LE(8) === crc32c(withZeroChecksum(data));
-  if (!checksumOk) return data; // werift refuses it itself
   const kept: Buffer[] = [];
   let skipped = false;
   let pos = 12;
@@ -530,7 +528,9 @@ export function sanitizePacket(data: Buffer, crc32c: (data: Buffer) => number): 
     }
     pos = end;
   }
-  if (!skipped) return data;
+  if (!skipped) return data; // werift checks the checksum itself
+  // Rebuilt without the skipped chunks: only a packet whose checksum held gets a new one.
+  if (data.readUInt32LE(8) !== crc32c(withZeroChecksum(data))) return undefined;
   const packet = Buffer.concat([data.subarray(0, 12), ...kept]);
   packet.writeUInt32LE(crc32c(withZeroChecksum(packet)), 8);
   return packet;
