@@ -4,6 +4,7 @@
 // with conduit's code and reach every install. werift keeps most of its SCTP and DTLS classes
 // private, so each fix reaches its class through an exported one.
 import type * as WeriftModule from "werift";
+import { InvalidArgumentError } from "../errors.js";
 import { log } from "../log.js";
 
 type Werift = typeof WeriftModule;
@@ -15,7 +16,7 @@ export const WERIFT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 /** How far past its receive window an association may hold data before it is aborted. */
 export const SCTP_RECEIVE_OVERRUN_BYTES = 64 * 1024;
 
-/** The name of every fix, in the order they are applied (the SCTP ones on first use). */
+/** The name of every fix (test/package probes each one in an installed copy). */
 export const WERIFT_FIXES = [
   "udp-receive-buffer",
   "dtls-epoch-record-numbers",
@@ -27,7 +28,6 @@ export const WERIFT_FIXES = [
   "sctp-flight-size",
   "sctp-abandon",
 ] as const;
-export type WeriftFix = (typeof WERIFT_FIXES)[number];
 
 const TSN_MODULO = 2 ** 32;
 const HALF_TSN = 2 ** 31;
@@ -126,8 +126,9 @@ type SctpSend = (
 
 const applied = new WeakSet<object>();
 
-/** Applies every fix to this werift module (once); returns the names of the fixes in force. */
-export function applyWeriftFixes(werift: Werift): WeriftFix[] {
+/** Applies every fix to this werift module, once (the SCTP ones when it makes its first
+ * association). Throws if werift is not the version they were written for. */
+export function applyWeriftFixes(werift: Werift): void {
   const transport = werift.RTCSctpTransport.prototype as unknown as Record<string, unknown>;
   if (!applied.has(werift.RTCSctpTransport)) {
     for (const [what, method] of [
@@ -139,8 +140,8 @@ export function applyWeriftFixes(werift: Werift): WeriftFix[] {
       [transport, "dataChannelFlush"],
     ] as const) {
       if (typeof (what as Record<string, unknown>)[method] !== "function") {
-        throw new Error(
-          `werift has no ${method}(): conduit-rtc's fixes are for werift 0.24 (install werift@~0.24.4)`,
+        throw new InvalidArgumentError(
+          `engine: "werift" needs werift 0.24 (npm install werift@"~0.24.4"): this werift has no ${method}()`,
         );
       }
     }
@@ -151,7 +152,6 @@ export function applyWeriftFixes(werift: Werift): WeriftFix[] {
     fixSctpOnFirstUse(transport, werift.crc32c);
     applied.add(werift.RTCSctpTransport);
   }
-  return [...WERIFT_FIXES];
 }
 
 function wrap<T extends object>(
