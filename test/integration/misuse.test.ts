@@ -71,20 +71,24 @@ describe("options", () => {
   });
 });
 
+/** What connect() rejects with for a client of the server on `port` that does not reconnect. */
+function connectError(port: number, options: { connectTimeoutMs?: number } = {}): Promise<unknown> {
+  const descriptor = new ClientDescriptor({
+    serverHost: "127.0.0.1",
+    serverPort: port,
+    password: "x",
+    reconnect: false,
+    ...options,
+  });
+  return new Client(descriptor).connect().catch((e: unknown) => e);
+}
+
 describe("connecting", () => {
   it("a refused connection says ECONNREFUSED in the message", async () => {
     const closed = createServer();
     const port = await listen(closed);
     await new Promise((r) => closed.close(r));
-    const client = new Client(
-      new ClientDescriptor({
-        serverHost: "127.0.0.1",
-        serverPort: port,
-        password: "x",
-        reconnect: false,
-      }),
-    );
-    const error = await client.connect().catch((e: unknown) => e);
+    const error = await connectError(port);
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as Error).message).toMatch(/ECONNREFUSED 127\.0\.0\.1/);
   });
@@ -98,16 +102,7 @@ describe("connecting", () => {
       for (const s of sockets) s.destroy();
       return new Promise((r) => silent.close(() => r()));
     });
-    const client = new Client(
-      new ClientDescriptor({
-        serverHost: "127.0.0.1",
-        serverPort: port,
-        password: "x",
-        reconnect: false,
-        connectTimeoutMs: 300,
-      }),
-    );
-    const error = await client.connect().catch((e: unknown) => e);
+    const error = await connectError(port, { connectTimeoutMs: 300 });
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as Error).message).toMatch(/no answer within 300 ms/);
   });
