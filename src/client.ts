@@ -17,7 +17,12 @@ import type {
   SubscribeReply,
   SubscribeRequest,
 } from "./signaling/protocol.js";
-import type { PushToServerOptions, RemoteStreams, SubscribeOptions } from "./streams/manager.js";
+import {
+  type PushToServerOptions,
+  type RemoteStreams,
+  type SubscribeOptions,
+  validateMaxAge,
+} from "./streams/manager.js";
 import { Subscription } from "./streams/subscription.js";
 import { BoundedQueue } from "./util/bounded-queue.js";
 import { Emitter } from "./util/emitter.js";
@@ -61,6 +66,8 @@ interface Inbound {
 interface Outbound {
   ready: Promise<number>;
   delivery: Delivery;
+  /** Realtime: the age bound its messages carry (0: reliable). */
+  maxAgeMs: number;
   queue: OutboundQueue;
   seq: number;
   /** Reliable: the last `bufferSize` messages, resent after a reconnect if the server
@@ -171,7 +178,15 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     this.connection = connection;
     this.clientId = connection.clientId;
     this.maxMessageBytes = connection.maxMessageBytes;
-    connection.on("message", (streamId, seq, body) => this.receive(streamId, seq, body));
+    connection.on("message", (streamId, seq, body, ageMs) =>
+      this.receive(streamId, seq, body, ageMs),
+    );
+    connection.on("expired", (streamId, seq) => {
+      const entry = this.inboundById.get(streamId);
+      if (!entry) return;
+      this.advanceSeq(entry, seq);
+      for (const subscription of entry.subscribers) subscription.noteExpired();
+    });
     connection.on("streamClosed", ({ stream, streamId, lastSeq }) =>
       this.streamClosed(stream, streamId, lastSeq),
     );
@@ -431,12 +446,13 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     if (this.reconnected) await this.reconnected;
     const signaling = this.signaling;
     if (!this.isConnected || !signaling) throw this.notConnected();
+    let out = this.outbound.get(name);
+    const delivery = out?.delivery ?? options.delivery ?? (DEFAULT_DELIVERY as Delivery);
+    const maxAgeMs = out?.maxAgeMs ?? validateMaxAge(options.maxAgeMs, delivery);
     // Encoded first: a value too large fails here, before it registers the stream (and fixes
     // its delivery class).
-    const encoded = new OutgoingMessage(0, 0, data, this.maxMessageBytes);
-    let out = this.outbound.get(name);
+    const encoded = new OutgoingMessage(0, 0, data, this.maxMessageBytes, maxAgeMs);
     if (!out) {
-      const delivery = options.delivery ?? (DEFAULT_DELIVERY as Delivery);
       const ready = signaling
         .request("publish", { stream: name, delivery })
         .then((r) => r.streamId);
@@ -444,6 +460,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       out = {
         ready,
         delivery,
+        maxAgeMs,
         queue: new OutboundQueue(bufferSize),
         seq: 0,
         recent: delivery === "reliable" ? new BoundedQueue(bufferSize) : undefined,
@@ -544,7 +561,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     }
   }
 
-  private receive(streamId: number, seq: number, body: Uint8Array): void {
+  private receive(streamId: number, seq: number, body: Uint8Array, ageMs?: number): void {
     const entry = this.inboundById.get(streamId);
     if (!entry) {
       this.unplaced++; // in flight when we unsubscribed
@@ -558,7 +575,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.undecodable++;
       return;
     }
-    for (const subscription of entry.subscribers) subscription.deliver(value);
+    for (const subscription of entry.subscribers) subscription.deliver(value, ageMs);
     if (entry.endAfter !== undefined && !seqAfter(entry.endAfter, seq)) this.endInbound(entry);
   }
 

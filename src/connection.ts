@@ -3,7 +3,7 @@
 // Socket.IO connection itself. A Client replaces it when it reconnects or upgrades.
 
 import type { ClientDescriptor } from "./config/client-descriptor.js";
-import { LINK_RETRY_DELAYS_MS, PROTOCOL_VERSION } from "./defaults.js";
+import { LINK_RETRY_DELAYS_MS, OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION } from "./defaults.js";
 import { AuthenticationError, ConduitError, ConnectionError } from "./errors.js";
 import { log } from "./log.js";
 import type { IceServer } from "./peer/engine.js";
@@ -25,7 +25,9 @@ const debug = log("client");
 export type LinkMode = "webrtc" | "relay" | "auto";
 
 interface ConnectionEvents {
-  message: [streamId: number, seq: number, body: Uint8Array];
+  message: [streamId: number, seq: number, body: Uint8Array, ageMs: number | undefined];
+  /** A realtime message arrived past its age bound and was dropped. */
+  expired: [streamId: number, seq: number];
   streamClosed: [StreamClosedNotice];
   /** The connection broke (not emitted for close()). */
   lost: [reason: string, error: ConduitError];
@@ -90,9 +92,9 @@ export class Connection extends Emitter<ConnectionEvents> {
         { protocol: PROTOCOL_VERSION, instance },
         remaining(deadline),
       );
-      if (hello.protocol !== PROTOCOL_VERSION) {
+      if (hello.protocol < OLDEST_PROTOCOL_VERSION || hello.protocol > PROTOCOL_VERSION) {
         throw new ConnectionError(
-          `server speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}`,
+          `server speaks protocol ${hello.protocol}, this client ${OLDEST_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`,
         );
       }
       connection = new Connection(
@@ -147,12 +149,19 @@ export class Connection extends Emitter<ConnectionEvents> {
       d,
       signaling: this.signaling,
       clientId: this.clientId,
-      linkOptions: { maxMessageBytes: this.maxMessageBytes, timeoutMs: this.hello.linkTimeoutMs },
+      linkOptions: {
+        maxMessageBytes: this.maxMessageBytes,
+        timeoutMs: this.hello.linkTimeoutMs,
+        coded: this.hello.protocol >= 3,
+      },
       use: (link) => {
         this.current = link;
         // From the start: the server may send as soon as its end is open, before ours is.
-        link.on("message", (_delivery, streamId, seq, body) => {
-          if (this.current === link) this.emit("message", streamId, seq, body);
+        link.on("message", (_delivery, streamId, seq, body, ageMs) => {
+          if (this.current === link) this.emit("message", streamId, seq, body, ageMs);
+        });
+        link.on("expired", (streamId, seq) => {
+          if (this.current === link) this.emit("expired", streamId, seq);
         });
       },
     };

@@ -27,6 +27,19 @@ export const REALTIME_LOW_WATER_BYTES = 64 * 1024;
  * behind it, is dropped unsent (counted in the queue's `stale`): the link is behind.
  */
 export const REALTIME_STALE_AFTER_MS = 100;
+/** How old a realtime message may be when delivered; older ones are dropped where they wait:
+ * the sender's queue, the engine (by packet lifetime) and the receiver (by its timestamp). */
+export const DEFAULT_MAX_AGE_MS = 500;
+/** The largest age bound a frame can carry (u16). */
+export const MAX_AGE_LIMIT_MS = 60_000;
+/** Each end of a coded link reports loss, clock and delivered bytes this often. */
+export const REPORT_INTERVAL_MS = 100;
+/**
+ * node-datachannel's realtime channel retransmits for this long instead of never: usrsctp
+ * halves its congestion window for every chunk abandoned under `maxRetransmits: 0`, but not
+ * for one whose lifetime ran out, so at 2 % loss it carries ~4× more (README, "On a lossy path").
+ */
+export const REALTIME_PACKET_LIFETIME_MS = 100;
 
 /** Reassembly bounds per link: partial messages held at once, their bytes, their age. */
 export const MAX_PARTIAL_MESSAGES = 64;
@@ -74,8 +87,10 @@ export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
 /** Reliable client streams whose progress the server remembers for reconnecting clients. */
 export const MAX_TRACKED_UPSTREAMS = 100_000;
 
-/** Protocol version carried in frames and the hello reply. */
-export const PROTOCOL_VERSION = 2;
+/** The newest protocol version, agreed in hello (docs/PROTOCOL.md §1). */
+export const PROTOCOL_VERSION = 3;
+/** The oldest protocol either end still speaks: 2 has no coded realtime frames or reports. */
+export const OLDEST_PROTOCOL_VERSION = 2;
 /** A cluster node announces its streams this often (and at once when they change). */
 export const CLUSTER_ANNOUNCE_MS = 1_000;
 /** A node not heard from for this long is gone, and its streams with it. */

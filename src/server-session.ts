@@ -5,6 +5,7 @@ import {
   MAX_PENDING_WAITS_PER_CLIENT,
   MAX_PUBLISHED_STREAMS_PER_CLIENT,
   MAX_SUBSCRIPTIONS_PER_CLIENT,
+  OLDEST_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
 } from "./defaults.js";
 import { ConnectionError, ForbiddenError, ProtocolError, StreamNotFoundError } from "./errors.js";
@@ -137,6 +138,8 @@ export class ClientSession {
   private readonly upstreams = new Map<number, { name: string; delivery: Delivery }>();
   /** The client's own id for itself, the same across reconnects (see UpstreamProgress). */
   private instance: string | undefined;
+  /** The protocol agreed in hello (2 until then: no coded frames). */
+  private protocol = OLDEST_PROTOCOL_VERSION;
   private readonly upstreamIds = new Map<string, number>();
   private closed = false;
   /** The client has offered a link (or asked for the relay): it may subscribe and publish. */
@@ -163,11 +166,13 @@ export class ClientSession {
       if (message.kind === "description" && message.type === "offer") this.acceptOffer(message.sdp);
       else if (this.link) this.link.applyRemote(message).catch((err) => this.peerError(err));
     });
-    conn.handle("hello", ({ instance }) => {
+    conn.handle("hello", ({ protocol, instance }) => {
       this.instance = instance;
+      // The newest both speak; a client older than OLDEST_PROTOCOL_VERSION refuses the reply.
+      this.protocol = Math.min(protocol, PROTOCOL_VERSION);
       return {
         clientId: this.id,
-        protocol: PROTOCOL_VERSION,
+        protocol: this.protocol,
         iceServers: this.clientIceServers,
         maxMessageBytes: ctx.maxMessageBytes,
         linkTimeoutMs: ctx.linkTimeoutMs,
@@ -253,6 +258,7 @@ export class ClientSession {
       new PeerLink(this.id, this.ctx.engine, this.peerConfig, {
         maxMessageBytes: this.ctx.maxMessageBytes,
         timeoutMs: this.ctx.linkTimeoutMs,
+        coded: this.protocol >= 3,
       }),
       "replaced by a new offer",
     );

@@ -38,6 +38,8 @@ export interface ChannelSpec {
   ordered: boolean;
   /** Set for partially reliable channels; 0 = never retransmit. */
   maxRetransmits?: number;
+  /** Partial reliability by lifetime instead: retransmit for at most this many ms. */
+  maxPacketLifeTime?: number;
 }
 
 export interface ChannelHandlers {

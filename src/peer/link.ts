@@ -6,13 +6,16 @@ import {
   MAX_PARTIAL_MESSAGES,
   REALTIME_HIGH_WATER_BYTES,
   REALTIME_LOW_WATER_BYTES,
+  REALTIME_PACKET_LIFETIME_MS,
   REALTIME_STALE_AFTER_MS,
+  REPORT_INTERVAL_MS,
 } from "../defaults.js";
 import { log } from "../log.js";
 import { Emitter } from "../util/emitter.js";
-import { isKeepalive, KEEPALIVE_FRAME } from "../wire/frame.js";
+import { FrameError, isKeepalive, KEEPALIVE_FRAME } from "../wire/frame.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
 import { Reassembler, type ReassemblerStats } from "../wire/reassembler.js";
+import { isReport, readReport } from "../wire/report.js";
 import type {
   ChannelSpec,
   Engine,
@@ -23,6 +26,7 @@ import type {
   SignalMessage,
 } from "./engine.js";
 import { isMdnsCandidate } from "./ice-servers.js";
+import { PathFeedback, type PathStats } from "./path-feedback.js";
 import { ChannelSender, type OutboundQueue } from "./sender.js";
 
 const debug = log("peer");
@@ -36,11 +40,29 @@ export const CHANNEL_SPECS: Record<Delivery, ChannelSpec> = {
   reliable: { label: "conduit-reliable", id: 1, ordered: true },
 };
 
+/** Each end sets how its own sends are retransmitted; node-datachannel does better by lifetime
+ * (see REALTIME_PACKET_LIFETIME_MS). dcSCTP collapses with short lifetimes as a sender, and
+ * werift's lifetime check is conduit's own fix: both keep zero retransmits. */
+function channelSpec(engine: Engine["name"], delivery: Delivery): ChannelSpec {
+  if (delivery !== "realtime" || engine !== "node-datachannel") return CHANNEL_SPECS[delivery];
+  const { maxRetransmits: _never, ...spec } = CHANNEL_SPECS.realtime;
+  return { ...spec, maxPacketLifeTime: REALTIME_PACKET_LIFETIME_MS };
+}
+
 export interface LinkEvents {
   signal: [SignalMessage];
   /** Both channels are open. */
   open: [];
-  message: [delivery: Delivery, streamId: number, seq: number, body: Uint8Array];
+  /** `ageMs`: how old a coded realtime message was on arrival, once the clocks are known. */
+  message: [
+    delivery: Delivery,
+    streamId: number,
+    seq: number,
+    body: Uint8Array,
+    ageMs: number | undefined,
+  ];
+  /** A coded realtime message arrived older than its age bound and was dropped. */
+  expired: [streamId: number, seq: number];
   /** The link is gone for good; `reason` says why. */
   close: [reason: string];
   state: [PeerState];
@@ -52,6 +74,8 @@ export interface LinkOptions {
    * end sends a keepalive every fifth of it. Omitted: no keepalives (the relay, which
    * Socket.IO's heartbeat covers). */
   timeoutMs?: number;
+  /** Both ends speak protocol 3: realtime messages go as coded pieces, with path reports. */
+  coded?: boolean;
 }
 
 interface Lane {
@@ -70,6 +94,11 @@ export class PeerLink extends Emitter<LinkEvents> {
   private isOpen = false;
   private lastHeard = 0;
   private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
+  private reportTimer: ReturnType<typeof setInterval> | undefined;
+  /** Coded links: the report exchange (loss, clock, delivered bytes). */
+  private readonly feedback: PathFeedback | undefined;
+  /** Coded realtime messages dropped on arrival for being older than their bound. */
+  private expiredOnArrival = 0;
 
   constructor(
     readonly id: string,
@@ -79,6 +108,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   ) {
     super();
     this.engineName = engine.name;
+    this.feedback = options.coded ? new PathFeedback() : undefined;
     this.peer = engine.createPeer(id, config, {
       signal: (message) => {
         if (message.kind === "description")
@@ -135,10 +165,16 @@ export class PeerLink extends Emitter<LinkEvents> {
     return { realtime: lane("realtime"), reliable: lane("reliable") };
   }
 
+  /** What the reports say of the path (coded links), and what arrived too old. */
+  pathStats(): (PathStats & { expiredOnArrival: number }) | undefined {
+    return this.feedback && { ...this.feedback.stats, expiredOnArrival: this.expiredOnArrival };
+  }
+
   close(reason = "closed"): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.keepaliveTimer);
+    clearInterval(this.reportTimer);
     debug("%s link closed: %s", this.id, reason);
     for (const d of DELIVERIES) this.lanes[d].reassembler.clear();
     this.peer.close();
@@ -157,7 +193,8 @@ export class PeerLink extends Emitter<LinkEvents> {
     const lane = {} as Lane;
     lane.reassembler = reassembler;
     lane.open = false;
-    lane.channel = this.peer.createChannel(CHANNEL_SPECS[delivery], {
+    const feedback = delivery === "realtime" ? this.feedback : undefined;
+    lane.channel = this.peer.createChannel(channelSpec(this.engineName, delivery), {
       open: () => {
         lane.open = true;
         lane.sender.opened();
@@ -170,9 +207,17 @@ export class PeerLink extends Emitter<LinkEvents> {
       message: (data) => {
         this.lastHeard = performance.now();
         if (isKeepalive(data)) return;
+        if (feedback && isReport(data)) return this.takeReport(feedback, data);
+        feedback?.received(data.byteLength);
         const done = reassembler.push(data);
-        if (done && !this.closed)
-          this.emit("message", delivery, done.streamId, done.seq, done.body);
+        if (!done || this.closed) return;
+        const ageMs = done.sentAt === undefined ? undefined : feedback?.ageOf(done.sentAt);
+        if (ageMs !== undefined && done.maxAgeMs && ageMs > done.maxAgeMs) {
+          this.expiredOnArrival++;
+          this.emit("expired", done.streamId, done.seq);
+          return;
+        }
+        this.emit("message", delivery, done.streamId, done.seq, done.body, ageMs);
       },
       bufferedAmountLow: () => lane.sender.drained(),
     });
@@ -184,8 +229,33 @@ export class PeerLink extends Emitter<LinkEvents> {
       realtime ? REALTIME_LOW_WATER_BYTES : LOW_WATER_BYTES,
       (err) => debug("%s send on %s failed: %O", this.id, delivery, err),
       realtime ? REALTIME_STALE_AFTER_MS : undefined,
+      feedback && (() => feedback.loss),
     );
     return lane;
+  }
+
+  private takeReport(feedback: PathFeedback, data: Uint8Array): void {
+    try {
+      feedback.onReport(readReport(data));
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.lanes.realtime.reassembler.stats.framesInvalid++;
+    }
+  }
+
+  /** Coded links: a report to the other end every REPORT_INTERVAL_MS, on the realtime lane. */
+  private startReports(): void {
+    const feedback = this.feedback;
+    if (!feedback) return;
+    const { channel, reassembler } = this.lanes.realtime;
+    this.reportTimer = setInterval(() => {
+      try {
+        if (channel.isOpen()) channel.send(feedback.nextReport(reassembler.loss.take()));
+      } catch (err) {
+        debug("%s report failed: %O", this.id, err);
+      }
+    }, REPORT_INTERVAL_MS);
+    (this.reportTimer as { unref?: () => void }).unref?.();
   }
 
   private checkOpen(): void {
@@ -194,6 +264,7 @@ export class PeerLink extends Emitter<LinkEvents> {
       this.isOpen = true;
       debug("%s link open", this.id);
       this.startKeepalive();
+      this.startReports();
       this.emit("open");
     }
   }

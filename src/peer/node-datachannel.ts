@@ -99,6 +99,9 @@ class NdcPeer implements EnginePeer {
       id: spec.id,
       unordered: !spec.ordered,
       ...(spec.maxRetransmits === undefined ? {} : { maxRetransmits: spec.maxRetransmits }),
+      ...(spec.maxPacketLifeTime === undefined
+        ? {}
+        : { maxPacketLifeTime: spec.maxPacketLifeTime }),
     });
     const onError = (err: unknown) =>
       debug("%s channel %s callback error: %O", this.id, spec.label, err);

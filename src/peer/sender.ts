@@ -9,6 +9,8 @@ export interface OutboundStats {
   dropped: number;
   /** Realtime messages dropped unsent because a newer one was waiting (the link was behind). */
   stale: number;
+  /** Realtime messages dropped, unsent or part sent, because they passed their age bound. */
+  expired: number;
   /** Messages waiting now. */
   depth: number;
 }
@@ -19,8 +21,9 @@ export class OutboundQueue {
   messagesSent = 0;
   bytesSent = 0;
   stale = 0;
+  expired = 0;
   /** Frames of the message being sent, and the next one to send. */
-  current: { frames: Uint8Array[]; next: number; bytes: number } | undefined;
+  current: { message: OutgoingMessage; frames: Uint8Array[]; next: number } | undefined;
 
   constructor(capacity: number) {
     this.queue = new BoundedQueue(capacity);
@@ -56,6 +59,7 @@ export class OutboundQueue {
       bytesSent: this.bytesSent,
       dropped: this.queue.dropped,
       stale: this.stale,
+      expired: this.expired,
       depth: this.queue.length + (this.current ? 1 : 0),
     };
   }
@@ -79,6 +83,8 @@ export class ChannelSender {
     private readonly onSendError: (err: unknown) => void,
     /** Realtime: drop a queued message this old when a newer one waits. */
     private readonly staleAfterMs?: number,
+    /** Coded realtime (protocol 3): send messages as pieces with repair for this loss. */
+    private readonly pieceLoss?: () => number,
   ) {
     this.frameBytes = maxFrameBytes;
     channel.setBufferedAmountLowThreshold(lowWater);
@@ -143,31 +149,44 @@ export class ChannelSender {
       const message = this.nextFresh(target);
       if (!message) return true;
       target.current = {
-        frames: message.frames(this.frameBytes),
+        message,
+        frames: this.pieceLoss ? message.pieces(this.pieceLoss()) : message.frames(this.frameBytes),
         next: 0,
-        bytes: message.byteLength,
       };
     }
     const current = target.current;
     while (current.next < current.frames.length) {
       // Checked before every frame: a low-threshold event can be stale by the time it runs.
       if (this.channel.bufferedAmount() >= this.highWater) return false;
+      if (current.next > 0 && current.message.expired()) {
+        // The rest would arrive too old to be delivered: the link is behind.
+        target.expired++;
+        target.current = undefined;
+        return true;
+      }
       this.channel.send(current.frames[current.next++] as Uint8Array);
     }
     target.current = undefined;
     target.messagesSent++;
-    target.bytesSent += current.bytes;
+    target.bytesSent += current.message.byteLength;
     return true;
   }
 
   private nextFresh(target: OutboundQueue): OutgoingMessage | undefined {
-    let message = target.queue.shift();
-    if (this.staleAfterMs === undefined) return message;
-    const cutoff = performance.now() - this.staleAfterMs;
-    while (message && message.createdAt < cutoff && target.queue.length > 0) {
-      target.stale++;
-      message = target.queue.shift();
+    const now = performance.now();
+    for (;;) {
+      const message = target.queue.shift();
+      if (!message) return undefined;
+      if (message.expired(now)) {
+        target.expired++;
+        continue;
+      }
+      const staleCutoff = now - (this.staleAfterMs ?? Number.POSITIVE_INFINITY);
+      if (message.createdAt < staleCutoff && target.queue.length > 0) {
+        target.stale++;
+        continue;
+      }
+      return message;
     }
-    return message;
   }
 }

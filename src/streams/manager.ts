@@ -1,4 +1,10 @@
-import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY, DEFAULT_MAX_MESSAGE_BYTES } from "../defaults.js";
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_DELIVERY,
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_AGE_LIMIT_MS,
+} from "../defaults.js";
 import {
   ConnectionError,
   InvalidArgumentError,
@@ -28,6 +34,9 @@ export interface StreamOptions {
   /** "realtime": unordered, never retransmitted, stale data dropped. "reliable": ordered,
    * nothing lost while the link is up. @default "realtime" */
   delivery?: Delivery;
+  /** Realtime: how old a message may be when delivered; an older one is dropped (and counted)
+   * in the queue, the engine or the receiver. @default 500 (DEFAULT_MAX_AGE_MS) */
+  maxAgeMs?: number;
 }
 
 export interface SubscribeOptions {
@@ -42,6 +51,8 @@ export interface PushToServerOptions {
   delivery?: Delivery;
   /** Messages queued for the server before the oldest is dropped. @default 100 */
   bufferSize?: number;
+  /** Realtime: how old a message may be when the server gets it. @default 500 */
+  maxAgeMs?: number;
 }
 
 /** A server's cluster (src/cluster): other nodes' streams and client-stream handlers. */
@@ -74,6 +85,26 @@ export function validateBufferSize(value: unknown, what = "bufferSize"): number 
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 1_000_000) {
     throw new InvalidArgumentError(
       `${what} must be an integer from 1 to 1000000, not ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A realtime stream's age bound (0 for a reliable one: it has none). */
+export function validateMaxAge(value: unknown, delivery: Delivery): number {
+  if (delivery === "reliable") {
+    if (value === undefined) return 0;
+    throw new InvalidArgumentError("maxAgeMs applies to realtime streams only");
+  }
+  if (value === undefined) return DEFAULT_MAX_AGE_MS;
+  if (
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_AGE_LIMIT_MS
+  ) {
+    throw new InvalidArgumentError(
+      `maxAgeMs must be an integer from 1 to ${MAX_AGE_LIMIT_MS}, not ${String(value)}`,
     );
   }
   return value;
@@ -152,6 +183,7 @@ export class StreamManager {
     validateStreamName(name);
     const bufferSize = validateBufferSize(options.bufferSize ?? DEFAULT_BUFFER_SIZE);
     const delivery = validateDelivery(options.delivery ?? DEFAULT_DELIVERY);
+    const maxAgeMs = validateMaxAge(options.maxAgeMs, delivery);
     if (this.streams.has(name)) throw new StreamExistsError(name);
     const id = this.nextStreamId;
     this.nextStreamId = (this.nextStreamId % 0xffffffff) + 1;
@@ -161,6 +193,7 @@ export class StreamManager {
       this.owner,
       delivery,
       bufferSize,
+      maxAgeMs,
       this.maxMessageBytes,
       (s) => {
         if (this.streams.get(s.name) === s) this.streams.delete(s.name);

@@ -14,6 +14,8 @@ export interface SubscriberStats {
   dropped: number;
   /** Realtime messages dropped unsent because a newer one waited (remote subscribers). */
   stale: number;
+  /** Realtime messages dropped unsent, or cut short, past their age bound. */
+  expired: number;
   depth: number;
 }
 
@@ -39,8 +41,9 @@ export class PushedMessage {
     streamId: number,
     readonly seq: number,
     maxMessageBytes: number,
+    maxAgeMs: number,
   ) {
-    this.outgoing = new OutgoingMessage(streamId, seq, value, maxMessageBytes);
+    this.outgoing = new OutgoingMessage(streamId, seq, value, maxMessageBytes, maxAgeMs);
   }
 }
 
@@ -49,6 +52,8 @@ export interface StreamInfo {
   readonly owner: string;
   readonly delivery: Delivery;
   readonly bufferSize: number;
+  /** Realtime: how old a message may be when delivered (0 for reliable streams). */
+  readonly maxAgeMs: number;
   readonly createdAt: Date;
   /** Messages pushed. */
   readonly messageCount: number;
@@ -93,6 +98,7 @@ export class Stream {
     private readonly owner: string,
     readonly delivery: Delivery,
     readonly bufferSize: number,
+    readonly maxAgeMs: number,
     private readonly maxMessageBytes: number,
     private readonly onClosed: (stream: Stream) => void,
     /** A cluster node's copy of a stream that lives on another node (fed from it). */
@@ -108,6 +114,7 @@ export class Stream {
       owner: this.owner,
       delivery: this.delivery,
       bufferSize: this.bufferSize,
+      maxAgeMs: this.maxAgeMs,
       createdAt: this.createdAt,
       messageCount: this.messageCount,
       bytesPushed: this.bytesPushed,
@@ -131,7 +138,13 @@ export class Stream {
     if (!this.active) throw new StreamClosedError(this.name);
     // Encoded before fan-out, with or without subscribers, so a value that cannot be sent
     // fails here for the pusher (and takes no sequence number).
-    const message = new PushedMessage(data, this.id, (this.seq + 1) >>> 0, this.maxMessageBytes);
+    const message = new PushedMessage(
+      data,
+      this.id,
+      (this.seq + 1) >>> 0,
+      this.maxMessageBytes,
+      this.maxAgeMs,
+    );
     this.seq = message.seq;
     if (this.remoteSubscribers > 0) this.bytesPushed += message.outgoing.byteLength;
     this.messageCount++;
@@ -271,6 +284,13 @@ class LocalSubscriber implements Subscriber {
 
   get stats(): SubscriberStats {
     const s = this.subscription.stats;
-    return { messagesSent: s.received, bytesSent: 0, dropped: s.dropped, stale: 0, depth: s.depth };
+    return {
+      messagesSent: s.received,
+      bytesSent: 0,
+      dropped: s.dropped,
+      stale: 0,
+      expired: 0,
+      depth: s.depth,
+    };
   }
 }

@@ -1,6 +1,10 @@
 import { MessageTooLargeError } from "../errors.js";
 import { encodeBody } from "./codec.js";
 import { HEADER_BYTES, MAX_CHUNKS, writeHeader } from "./frame.js";
+import { cutPieces, repairCount } from "./pieces.js";
+
+/** Repair is planned for loss rounded up to these steps, so fan-out encodes a few variants. */
+const LOSS_STEP = 0.005;
 
 /**
  * One pushed message, encoded once. Every subscriber receives the same frame bytes;
@@ -10,17 +14,20 @@ export class OutgoingMessage {
   readonly body: Uint8Array;
   /** The body with HEADER_BYTES free in front of it. */
   private readonly roomy: Uint8Array;
-  /** When it was made (performance.now()): how long it has waited to be sent. */
-  readonly createdAt = performance.now();
   private readonly framesBySize = new Map<number, Uint8Array[]>();
+  private readonly piecesByLoss = new Map<number, Uint8Array[]>();
 
   constructor(
     readonly streamId: number,
     readonly seq: number,
     value: unknown,
     maxMessageBytes: number,
+    /** Realtime: how old it may be when delivered (0: no bound). */
+    readonly maxAgeMs = 0,
     /** An encoding made already (see renumbered). */
     encoded?: Uint8Array,
+    /** When it was pushed (performance.now()): its age counts from here. */
+    readonly createdAt = performance.now(),
   ) {
     this.roomy = encoded ?? encodeBody(value, HEADER_BYTES);
     this.body = this.roomy.subarray(HEADER_BYTES);
@@ -32,7 +39,37 @@ export class OutgoingMessage {
   /** The same encoded message under another stream id and sequence number (a reconnect may
    * renumber streams; a client stream's id is known only after its first push is checked). */
   renumbered(streamId: number, seq = this.seq): OutgoingMessage {
-    return new OutgoingMessage(streamId, seq, undefined, Number.POSITIVE_INFINITY, this.roomy);
+    return new OutgoingMessage(
+      streamId,
+      seq,
+      undefined,
+      Number.POSITIVE_INFINITY,
+      this.maxAgeMs,
+      this.roomy,
+      this.createdAt,
+    );
+  }
+
+  /** Past its age bound: not worth sending any more of it. */
+  expired(now = performance.now()): boolean {
+    return this.maxAgeMs > 0 && now - this.createdAt > this.maxAgeMs;
+  }
+
+  /** Coded piece frames (protocol 3) with repair for a path that loses `loss` of its pieces. */
+  pieces(loss: number): Uint8Array[] {
+    const steps = Math.ceil(loss / LOSS_STEP - 1e-9);
+    let pieces = this.piecesByLoss.get(steps);
+    if (!pieces) {
+      const header = {
+        streamId: this.streamId,
+        seq: this.seq,
+        sentAt: Math.floor(performance.timeOrigin + this.createdAt),
+        maxAgeMs: this.maxAgeMs,
+      };
+      pieces = cutPieces(this.body, header, (k) => repairCount(k, steps * LOSS_STEP));
+      this.piecesByLoss.set(steps, pieces);
+    }
+    return pieces;
   }
 
   private get header() {

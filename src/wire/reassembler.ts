@@ -1,4 +1,7 @@
+import { CodedPartial } from "./coded-partial.js";
 import { type Frame, FrameError, readFrame } from "./frame.js";
+import { LossMeter } from "./loss-meter.js";
+import { FRAME_KIND_PIECE, type Piece, readPiece } from "./pieces.js";
 
 export interface ReassemblerLimits {
   maxMessageBytes: number;
@@ -16,6 +19,9 @@ export interface Reassembled {
   streamId: number;
   seq: number;
   body: Uint8Array;
+  /** Coded messages: when the sender pushed it (its clock, ms mod 2^32), and its age bound. */
+  sentAt?: number;
+  maxAgeMs?: number;
 }
 
 export interface ReassemblerStats {
@@ -26,17 +32,26 @@ export interface ReassemblerStats {
   messagesIncomplete: number;
   /** Messages dropped because a newer one on the same stream was already delivered. */
   messagesStale: number;
+  /** Coded messages delivered whole thanks to repair pieces. */
+  messagesRebuilt: number;
 }
 
-interface Partial {
-  streamId: number;
-  seq: number;
+/** A chunked message (kind 1) being gathered. */
+interface ChunkedPartial {
+  kind: "chunks";
   chunks: (Uint8Array | undefined)[];
   received: number;
   bytes: number;
   totalBytes: number;
-  startedAt: number;
 }
+
+type Partial = { streamId: number; seq: number; startedAt: number } & (
+  | ChunkedPartial
+  | { kind: "coded"; coded: CodedPartial; readonly bytes: number }
+);
+
+/** How long after its first piece a coded message's piece count is final (see LossMeter). */
+const LOSS_SETTLE_MS = 300;
 
 /** True when serial number `a` comes after `b` (RFC 1982 arithmetic on u32). */
 export function seqAfter(a: number, b: number): boolean {
@@ -54,7 +69,10 @@ export class Reassembler {
     messagesCompleted: 0,
     messagesIncomplete: 0,
     messagesStale: 0,
+    messagesRebuilt: 0,
   };
+  /** The share of coded pieces lost on the way (the sender's repair rate follows it). */
+  readonly loss: LossMeter;
   /** Insertion order = start order, so the oldest partial is first. */
   private readonly partials = new Map<string, Partial>();
   private partialBytes = 0;
@@ -63,25 +81,73 @@ export class Reassembler {
   constructor(
     private readonly limits: ReassemblerLimits,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.loss = new LossMeter(LOSS_SETTLE_MS, now);
+  }
 
   /** Returns a completed message, or undefined (frame held, or dropped and counted). */
   push(data: Uint8Array): Reassembled | undefined {
     this.stats.framesReceived++;
-    let frame: Frame;
+    let frame: Frame | Piece;
     try {
-      frame = readFrame(data, this.limits.maxMessageBytes);
+      frame =
+        data[1] === FRAME_KIND_PIECE
+          ? readPiece(data, this.limits.maxMessageBytes)
+          : readFrame(data, this.limits.maxMessageBytes);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.stats.framesInvalid++;
       return undefined;
     }
+    if ("pieceBytes" in frame) return this.addPiece(frame);
     if (this.isStale(frame.streamId, frame.seq)) {
       if (frame.chunkIndex === 0) this.stats.messagesStale++;
       return undefined;
     }
     if (frame.chunkCount === 1) return this.complete(frame.streamId, frame.seq, frame.payload);
     return this.addChunk(frame);
+  }
+
+  private addPiece(piece: Piece): Reassembled | undefined {
+    const key = `${piece.streamId}:${piece.seq}`;
+    this.loss.piece(key, piece);
+    // A message already delivered, or older than one delivered, takes no more pieces.
+    if (this.isStale(piece.streamId, piece.seq)) return undefined;
+    this.expireOld();
+    let p = this.partials.get(key);
+    if (!p) {
+      const coded = new CodedPartial(piece);
+      p = {
+        kind: "coded",
+        streamId: piece.streamId,
+        seq: piece.seq,
+        startedAt: this.now(),
+        coded,
+        get bytes() {
+          return coded.bytes;
+        },
+      };
+      this.partials.set(key, p);
+    } else if (p.kind !== "coded" || !p.coded.matches(piece)) {
+      this.stats.framesInvalid++;
+      return undefined;
+    }
+    const coded = p.coded;
+    const before = coded.bytes;
+    const whole = coded.add(piece);
+    this.partialBytes += coded.bytes - before;
+    if (!whole) {
+      this.enforceBounds(key);
+      return undefined;
+    }
+    this.partials.delete(key);
+    this.partialBytes -= coded.bytes;
+    if (coded.rebuilt) this.stats.messagesRebuilt++;
+    return {
+      ...this.complete(piece.streamId, piece.seq, coded.body()),
+      sentAt: coded.sentAt,
+      maxAgeMs: coded.maxAgeMs,
+    };
   }
 
   /** Forgets a stream's delivery history (after unsubscribe or stream close). */
@@ -117,6 +183,7 @@ export class Reassembler {
     let p = this.partials.get(key);
     if (!p) {
       p = {
+        kind: "chunks",
         streamId: frame.streamId,
         seq: frame.seq,
         chunks: new Array(frame.chunkCount),
@@ -126,7 +193,11 @@ export class Reassembler {
         startedAt: this.now(),
       };
       this.partials.set(key, p);
-    } else if (p.chunks.length !== frame.chunkCount || p.totalBytes !== frame.totalBytes) {
+    } else if (
+      p.kind !== "chunks" ||
+      p.chunks.length !== frame.chunkCount ||
+      p.totalBytes !== frame.totalBytes
+    ) {
       this.stats.framesInvalid++;
       return undefined;
     }

@@ -128,7 +128,14 @@ describe("streams in one process", () => {
     const slow = streams.subscribe("paused");
     const fast = streams.subscribe("paused", { bufferSize: 1000 });
     for (let i = 0; i < 100; i++) await stream.push(i);
-    expect(slow.stats).toEqual({ received: 100, dropped: 95, depth: 5, lost: 0 });
+    expect(slow.stats).toEqual({
+      received: 100,
+      dropped: 95,
+      depth: 5,
+      lost: 0,
+      expired: 0,
+      ageMs: undefined,
+    });
     const kept: unknown[] = [];
     for (let i = 0; i < 5; i++) kept.push((await slow.next()).value);
     expect(kept).toEqual([95, 96, 97, 98, 99]);
@@ -156,7 +163,7 @@ describe("streams in one process", () => {
       remote: true,
       deliver: (m) => seen.push(m),
       end: () => {},
-      stats: { messagesSent: 0, bytesSent: 0, dropped: 0, stale: 0, depth: 0 },
+      stats: { messagesSent: 0, bytesSent: 0, dropped: 0, stale: 0, expired: 0, depth: 0 },
     });
     for (let i = 0; i < 5; i++) stream.addSubscriber(fake(`c${i}`));
     expect(await stream.push({ big: new Uint8Array(100_000) })).toBe(5);
