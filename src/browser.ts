@@ -14,7 +14,8 @@ export {
   StreamClosedError,
   StreamNotFoundError,
 } from "./errors.js";
-export type { Delivery } from "./peer/link.js";
+export type { Delivery, LinkStats } from "./peer/link.js";
+export type { PathStats } from "./peer/path-feedback.js";
 export type { StreamSummary } from "./signaling/protocol.js";
 export {
   type PushToServerOptions,

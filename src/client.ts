@@ -8,7 +8,7 @@ import {
   InvalidArgumentError,
 } from "./errors.js";
 import { log } from "./log.js";
-import type { Delivery, PeerLink } from "./peer/link.js";
+import type { Delivery, LinkStats, PeerLink } from "./peer/link.js";
 import { OutboundQueue, type OutboundStats } from "./peer/sender.js";
 import type { SignalingClient } from "./signaling/client.js";
 import type {
@@ -497,6 +497,17 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const out: Record<string, OutboundStats> = {};
     for (const [name, o] of this.outbound) out[name] = o.queue.stats;
     return out;
+  }
+
+  /**
+   * The data link now, or undefined between links: per lane, frames and messages received
+   * (completed, rebuilt from repair, incomplete, stale) and the engine's backlog; `path`, on
+   * a protocol-3 WebRTC link, what the reports say of the path to the server (round trip,
+   * loss of our pieces, bytes per second it receives from us, messages that came too old).
+   */
+  linkStats(): LinkStats | undefined {
+    const link = this.link;
+    return link && { lanes: link.stats(), path: link.pathStats() };
   }
 
   /** Makes the entry that all local subscribers of `name` share, and subscribes it. */

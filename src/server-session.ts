@@ -12,6 +12,7 @@ import { ConnectionError, ForbiddenError, ProtocolError, StreamNotFoundError } f
 import { log } from "./log.js";
 import type { Engine, IceServer, PeerConfig } from "./peer/engine.js";
 import { type Delivery, PeerLink } from "./peer/link.js";
+import type { PathStats } from "./peer/path-feedback.js";
 import { relayEngine } from "./peer/relay.js";
 import { OutboundQueue } from "./peer/sender.js";
 import {
@@ -49,6 +50,9 @@ export interface ClientStats {
   rejectedMessages: number;
   /** Per channel: frames received, invalid, messages completed, incomplete, stale, engine backlog. */
   link?: ReturnType<PeerLink["stats"]>;
+  /** On a protocol-3 WebRTC link: what the reports say of the path to the client (see
+   * `Client.linkStats`). */
+  path?: PathStats & { expiredOnArrival: number };
 }
 
 export interface SessionContext {
@@ -211,6 +215,7 @@ export class ClientSession {
       protocolViolations: this.conn.violations,
       rejectedMessages: this.rejectedMessages,
       ...(this.link ? { link: this.link.stats() } : {}),
+      ...(this.link?.pathStats() ? { path: this.link.pathStats() } : {}),
     };
   }
 

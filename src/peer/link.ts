@@ -78,6 +78,12 @@ export interface LinkOptions {
   coded?: boolean;
 }
 
+/** What `Client.linkStats()` reports. */
+export interface LinkStats {
+  lanes: Record<Delivery, ReassemblerStats & { bufferedAmount: number }>;
+  path: (PathStats & { expiredOnArrival: number }) | undefined;
+}
+
 interface Lane {
   channel: EngineChannel;
   sender: ChannelSender;
@@ -157,7 +163,7 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.lanes[delivery].reassembler.forgetStream(streamId);
   }
 
-  stats(): Record<Delivery, ReassemblerStats & { bufferedAmount: number }> {
+  stats(): LinkStats["lanes"] {
     const lane = (d: Delivery) => ({
       ...this.lanes[d].reassembler.stats,
       bufferedAmount: this.lanes[d].open ? this.lanes[d].sender.bufferedAmount : 0,
@@ -166,7 +172,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   }
 
   /** What the reports say of the path (coded links), and what arrived too old. */
-  pathStats(): (PathStats & { expiredOnArrival: number }) | undefined {
+  pathStats(): LinkStats["path"] {
     return this.feedback && { ...this.feedback.stats, expiredOnArrival: this.expiredOnArrival };
   }
 
