@@ -13,7 +13,14 @@ import { type ReceiveSummary, sendFrames } from "./timed-frames.js";
 export const FPS = 30;
 export const FRAME_BYTES = 50_000;
 
-export type ViewerResult = ReceiveSummary & { intact: boolean; lost?: number };
+export type ViewerResult = ReceiveSummary & {
+  intact: boolean;
+  /** conduit: the subscription's counts, its age p99 and the link's rebuilt messages. */
+  lost?: number;
+  expired?: number;
+  ageP99?: number;
+  rebuilt?: number;
+};
 
 export interface LossyRun {
   received: ViewerResult;
@@ -56,6 +63,7 @@ export async function streamConduit(
   delivery: Delivery,
   frames: number,
   loss: number,
+  maxAgeMs?: number,
 ): Promise<LossyRun> {
   const { server, streams } = await startServer(res, engine, {
     host: link.hostAddress,
@@ -63,7 +71,11 @@ export async function streamConduit(
   });
   // A buffer for every frame: the link is slower than the frames come, and a reliable
   // subscriber's queue that overflows drops its oldest.
-  const stream = streams.create("frames", { delivery, bufferSize: frames });
+  const stream = streams.create("frames", {
+    delivery,
+    bufferSize: frames,
+    ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
+  });
   const subscribed = new Promise<void>((resolve) => stream.onSubscribe(() => resolve()));
   const { viewer, result, unlessViewerEnds } = startViewer(res, link, {
     MODE: "conduit",

@@ -17,7 +17,7 @@ function receive(m: FrameMessage): void {
   intact &&= frameIsIntact(m);
 }
 
-let lost: number | undefined;
+let conduit: { lost: number; expired: number; ageP99?: number; rebuilt?: number } | undefined;
 if (env.MODE === "socket.io") {
   const socket = io(`http://${env.SERVER_HOST}:${env.SERVER_PORT}`, { transports: ["websocket"] });
   await new Promise<void>((resolve) => {
@@ -40,7 +40,9 @@ if (env.MODE === "socket.io") {
   await client.connect();
   const subscription = streams.subscribe(env.STREAM ?? "frames");
   for await (const m of subscription) receive(m as FrameMessage);
-  lost = subscription.stats.lost;
+  const { lost, expired, ageMs } = subscription.stats;
+  const rebuilt = client.linkStats()?.lanes.realtime.messagesRebuilt;
+  conduit = { lost, expired, ageP99: ageMs?.p99, rebuilt };
   await client.close();
 }
-console.log(`result ${JSON.stringify({ ...summarize(seen, latencies), intact, lost })}`);
+console.log(`result ${JSON.stringify({ ...summarize(seen, latencies), intact, ...conduit })}`);

@@ -38,6 +38,7 @@ export interface ReceiveSummary {
   inOrder: boolean;
   p50: number;
   p99: number;
+  max: number;
   first: number;
   last: number;
 }
@@ -56,6 +57,7 @@ export function summarize(seen: number[], latencies: number[]): ReceiveSummary {
     inOrder: seen.every((n, i) => i === 0 || n > (seen[i - 1] as number)),
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
     first: seen[0] ?? 0,
     last: seen[seen.length - 1] ?? 0,
   };
