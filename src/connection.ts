@@ -3,7 +3,13 @@
 // Socket.IO connection itself. A Client replaces it when it reconnects or upgrades.
 
 import type { ClientDescriptor } from "./config/client-descriptor.js";
-import { LINK_RETRY_DELAYS_MS, OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION } from "./defaults.js";
+import {
+  CLOCK_SAMPLES,
+  CLOCK_TIMEOUT_MS,
+  LINK_RETRY_DELAYS_MS,
+  OLDEST_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+} from "./defaults.js";
 import { AuthenticationError, ConduitError, ConnectionError } from "./errors.js";
 import { log } from "./log.js";
 import type { IceServer } from "./peer/engine.js";
@@ -17,6 +23,7 @@ import type {
   RestartRequest,
   StreamClosedNotice,
 } from "./signaling/protocol.js";
+import { wallClockMs } from "./util/clock.js";
 import { Emitter } from "./util/emitter.js";
 
 const debug = log("client");
@@ -38,6 +45,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** The data link in use, or being set up: remote signals go to it. */
   private current: PeerLink | undefined;
   private isRelayed = false;
+  /** The server's clock minus ours, once compared. */
+  private clockOffsetMs: number | undefined;
 
   private constructor(
     readonly signaling: SignalingClient,
@@ -103,6 +112,7 @@ export class Connection extends Emitter<ConnectionEvents> {
         hello,
         Math.min(d.maxMessageBytes, hello.maxMessageBytes),
       );
+      if (hello.protocol >= 3) connection.compareClocks();
       await connection.openLink(mode, deadline);
       return connection;
     } catch (err) {
@@ -142,6 +152,30 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.emit("lost", reason, error);
   }
 
+  /**
+   * Compares clocks with the server over signaling, beside the link setup (it does not delay
+   * connecting): the offset from the quickest of CLOCK_SAMPLES round trips is off by at most
+   * half that round trip. The server is told it too.
+   */
+  private compareClocks(): void {
+    const measure = async () => {
+      let best: { rttMs: number; offsetMs: number } | undefined;
+      for (let i = 0; i < CLOCK_SAMPLES && !this.closed; i++) {
+        const sentAt = wallClockMs();
+        const { now } = await this.signaling.request("clock", {}, CLOCK_TIMEOUT_MS);
+        const receivedAt = wallClockMs();
+        const rttMs = receivedAt - sentAt;
+        if (!best || rttMs < best.rttMs) best = { rttMs, offsetMs: now + rttMs / 2 - receivedAt };
+      }
+      if (!best || this.closed) return;
+      const offsetMs = Math.round(best.offsetMs);
+      this.clockOffsetMs = offsetMs;
+      this.current?.setClockOffset(offsetMs);
+      await this.signaling.request("clock", { offsetMs }, CLOCK_TIMEOUT_MS);
+    };
+    measure().catch((err) => debug("%s clock comparison failed: %O", this.clientId, err));
+  }
+
   /** Sets up WebRTC, or the relay (mode "relay", or "auto" once WebRTC is out of time). */
   private async openLink(mode: LinkMode, deadline: number): Promise<void> {
     const d = this.d;
@@ -156,6 +190,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       },
       use: (link) => {
         this.current = link;
+        if (this.clockOffsetMs !== undefined) link.setClockOffset(this.clockOffsetMs);
         // From the start: the server may send as soon as its end is open, before ours is.
         link.on("message", (_delivery, streamId, seq, body, ageMs) => {
           if (this.current === link) this.emit("message", streamId, seq, body, ageMs);

@@ -34,6 +34,9 @@ export const DEFAULT_MAX_AGE_MS = 500;
 export const MAX_AGE_LIMIT_MS = 60_000;
 /** Each end of a coded link reports loss, clock and delivered bytes this often. */
 export const REPORT_INTERVAL_MS = 100;
+/** Round trips over signaling to compare clocks with the server; the quickest one counts. */
+export const CLOCK_SAMPLES = 5;
+export const CLOCK_TIMEOUT_MS = 5_000;
 /**
  * node-datachannel's realtime channel retransmits for this long instead of never: usrsctp
  * halves its congestion window for every chunk abandoned under `maxRetransmits: 0`, but not

@@ -30,6 +30,7 @@ import { grantAllows } from "./signaling/tokens.js";
 import type { StreamManager } from "./streams/manager.js";
 import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "./streams/stream.js";
 import type { UpstreamProgress } from "./upstream-progress.js";
+import { wallClockMs } from "./util/clock.js";
 import { ExpiringMap } from "./util/expiring-map.js";
 import { decodeBody } from "./wire/codec.js";
 import { seqAfter } from "./wire/reassembler.js";
@@ -144,6 +145,8 @@ export class ClientSession {
   private instance: string | undefined;
   /** The protocol agreed in hello (2 until then: no coded frames). */
   private protocol = OLDEST_PROTOCOL_VERSION;
+  /** The client's clock minus ours, as the client measured it (protocol 3). */
+  private clockOffsetMs: number | undefined;
   private readonly upstreamIds = new Map<string, number>();
   private closed = false;
   /** The client has offered a link (or asked for the relay): it may subscribe and publish. */
@@ -203,6 +206,13 @@ export class ClientSession {
     conn.handle("publish", ({ stream, delivery }) => this.publish(stream, delivery));
     conn.handle("relay", () => this.acceptRelay());
     conn.handle("restart", (request) => this.restartLink(request));
+    conn.handle("clock", ({ offsetMs }) => {
+      if (offsetMs !== undefined) {
+        this.clockOffsetMs = -offsetMs;
+        this.link?.setClockOffset(this.clockOffsetMs);
+      }
+      return { now: wallClockMs() };
+    });
   }
 
   stats(): ClientStats {
@@ -267,6 +277,7 @@ export class ClientSession {
       }),
       "replaced by a new offer",
     );
+    if (this.clockOffsetMs !== undefined) link.setClockOffset(this.clockOffsetMs);
     link.on("signal", (message) => this.conn.sendSignal(message));
     link
       .applyRemote({ kind: "description", type: "offer", sdp })

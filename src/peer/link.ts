@@ -171,6 +171,11 @@ export class PeerLink extends Emitter<LinkEvents> {
     return { realtime: lane("realtime"), reliable: lane("reliable") };
   }
 
+  /** The other end's clock minus ours (coded links): for the age of what arrives. */
+  setClockOffset(offsetMs: number): void {
+    this.feedback?.setClockOffset(offsetMs);
+  }
+
   /** What the reports say of the path (coded links), and what arrived too old. */
   pathStats(): LinkStats["path"] {
     return this.feedback && { ...this.feedback.stats, expiredOnArrival: this.expiredOnArrival };
@@ -217,7 +222,12 @@ export class PeerLink extends Emitter<LinkEvents> {
         feedback?.received(data.byteLength);
         const done = reassembler.push(data);
         if (!done || this.closed) return;
-        const ageMs = done.sentAt === undefined ? undefined : feedback?.ageOf(done.sentAt);
+        if (done.sentAt === undefined || done.firstPieceAt === undefined || !feedback) {
+          this.emit("message", delivery, done.streamId, done.seq, done.body, undefined);
+          return;
+        }
+        feedback.arrived(done.sentAt, done.firstPieceAt);
+        const ageMs = feedback.ageOf(done.sentAt);
         if (ageMs !== undefined && done.maxAgeMs && ageMs > done.maxAgeMs) {
           this.expiredOnArrival++;
           this.emit("expired", done.streamId, done.seq);
@@ -235,7 +245,7 @@ export class PeerLink extends Emitter<LinkEvents> {
       realtime ? REALTIME_LOW_WATER_BYTES : LOW_WATER_BYTES,
       (err) => debug("%s send on %s failed: %O", this.id, delivery, err),
       realtime ? REALTIME_STALE_AFTER_MS : undefined,
-      feedback && (() => feedback.loss),
+      feedback,
     );
     return lane;
   }

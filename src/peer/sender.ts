@@ -1,6 +1,7 @@
 import { BoundedQueue } from "../util/bounded-queue.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
 import type { EngineChannel } from "./engine.js";
+import type { RealtimePacer } from "./pacer.js";
 
 export interface OutboundStats {
   messagesSent: number;
@@ -9,7 +10,8 @@ export interface OutboundStats {
   dropped: number;
   /** Realtime messages dropped unsent because a newer one was waiting (the link was behind). */
   stale: number;
-  /** Realtime messages dropped, unsent or part sent, because they passed their age bound. */
+  /** Realtime messages dropped unsent because they passed their age bound. A message once
+   * begun is finished: the receiver counts its missing pieces as the path's loss. */
   expired: number;
   /** Messages waiting now. */
   depth: number;
@@ -73,6 +75,8 @@ export class ChannelSender {
   private readonly ready = new Set<OutboundQueue>();
   private waitingForDrain = false;
   private pumping = false;
+  /** Set while the pacer holds the next message back. */
+  private paceTimer: ReturnType<typeof setTimeout> | undefined;
   private frameBytes: number;
 
   constructor(
@@ -83,8 +87,8 @@ export class ChannelSender {
     private readonly onSendError: (err: unknown) => void,
     /** Realtime: drop a queued message this old when a newer one waits. */
     private readonly staleAfterMs?: number,
-    /** Coded realtime (protocol 3): send messages as pieces with repair for this loss. */
-    private readonly pieceLoss?: () => number,
+    /** Coded realtime (protocol 3): pieces with repair for the path's loss, paced. */
+    private readonly coded?: { readonly loss: number; readonly pacer: RealtimePacer },
   ) {
     this.frameBytes = maxFrameBytes;
     channel.setBufferedAmountLowThreshold(lowWater);
@@ -123,15 +127,23 @@ export class ChannelSender {
   }
 
   pump(): void {
-    if (this.pumping || this.waitingForDrain || !this.channel.isOpen()) return;
+    if (this.pumping || this.waitingForDrain || this.paceTimer || !this.channel.isOpen()) return;
     this.pumping = true;
     try {
       for (const target of this.ready) {
-        const finished = this.sendFrom(target);
+        const outcome = this.sendFrom(target);
+        if (typeof outcome === "object") {
+          this.paceTimer = setTimeout(() => {
+            this.paceTimer = undefined;
+            this.pump();
+          }, outcome.waitMs);
+          (this.paceTimer as { unref?: () => void }).unref?.();
+          return;
+        }
         this.ready.delete(target);
         // Re-adding moves it to the back: round-robin between queues.
         if (target.hasWork) this.ready.add(target);
-        if (!finished) {
+        if (outcome === "full") {
           this.waitingForDrain = true;
           return;
         }
@@ -143,33 +155,27 @@ export class ChannelSender {
     }
   }
 
-  /** Sends the target's next message; false if it stopped at the high-water mark. */
-  private sendFrom(target: OutboundQueue): boolean {
+  /** Sends the target's next message, or stops at the high-water mark or for the pacer. */
+  private sendFrom(target: OutboundQueue): "sent" | "full" | { waitMs: number } {
     if (!target.current) {
+      const waitMs = this.coded?.pacer.delayMs() ?? 0;
+      if (waitMs > 0) return { waitMs };
       const message = this.nextFresh(target);
-      if (!message) return true;
-      target.current = {
-        message,
-        frames: this.pieceLoss ? message.pieces(this.pieceLoss()) : message.frames(this.frameBytes),
-        next: 0,
-      };
+      if (!message) return "sent";
+      const frames = this.coded ? message.pieces(this.coded.loss) : message.frames(this.frameBytes);
+      this.coded?.pacer.spend(frames.reduce((sum, f) => sum + f.byteLength, 0));
+      target.current = { message, frames, next: 0 };
     }
     const current = target.current;
     while (current.next < current.frames.length) {
       // Checked before every frame: a low-threshold event can be stale by the time it runs.
-      if (this.channel.bufferedAmount() >= this.highWater) return false;
-      if (current.next > 0 && current.message.expired()) {
-        // The rest would arrive too old to be delivered: the link is behind.
-        target.expired++;
-        target.current = undefined;
-        return true;
-      }
+      if (this.channel.bufferedAmount() >= this.highWater) return "full";
       this.channel.send(current.frames[current.next++] as Uint8Array);
     }
     target.current = undefined;
     target.messagesSent++;
     target.bytesSent += current.message.byteLength;
-    return true;
+    return "sent";
   }
 
   private nextFresh(target: OutboundQueue): OutgoingMessage | undefined {

@@ -92,6 +92,10 @@ export interface Requests {
    * client sends a new offer (or asks for the relay) in the same session. What the old link
    * may have lost on reliable streams is sent again. */
   restart: { request: RestartRequest; reply: RestartReply };
+  /** Protocol 3: the server's clock (wall-clock ms), for the client to compare with its own;
+   * `offsetMs` tells the server what the client found (server clock − client clock), so
+   * both ends can tell a realtime message's age from its timestamp. */
+  clock: { request: { offsetMs?: number | undefined }; reply: { now: number } };
 }
 export type RequestName = keyof Requests;
 
@@ -164,6 +168,9 @@ const MAX_CANDIDATE_LENGTH = 1024;
 
 /** The schema of every inbound payload. Objects are strict: unknown fields are refused. */
 const schemas = {
+  clock: z.strictObject({
+    offsetMs: z.optional(z.number().check(z.int(), z.gte(-(2 ** 31)), z.lte(2 ** 31 - 1))),
+  }),
   hello: z.strictObject({
     protocol: z.number(),
     instance: z.optional(z.string().check(z.minLength(16), z.maxLength(64))),
@@ -236,6 +243,7 @@ export const parseRequest: { [K in RequestName]: (payload: unknown) => Requests[
     return {};
   },
   restart: (p) => parse("restart", p),
+  clock: (p) => parse("clock", p),
 };
 
 /** A relay frame's lane and bytes, or a typed error; `maxBytes` bounds the frame. */

@@ -14,7 +14,7 @@ export interface SubscriberStats {
   dropped: number;
   /** Realtime messages dropped unsent because a newer one waited (remote subscribers). */
   stale: number;
-  /** Realtime messages dropped unsent, or cut short, past their age bound. */
+  /** Realtime messages dropped unsent past their age bound. */
   expired: number;
   depth: number;
 }

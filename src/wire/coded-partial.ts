@@ -1,3 +1,4 @@
+import { clockMs } from "../util/clock.js";
 import { rebuildSources } from "./erasure.js";
 import { groupSizes, type Piece } from "./pieces.js";
 
@@ -15,6 +16,8 @@ export class CodedPartial {
   readonly pieceBytes: number;
   readonly sentAt: number;
   readonly maxAgeMs: number;
+  /** When its first piece came (this end's clock, ms mod 2^32). */
+  readonly firstPieceAt = clockMs();
   /** Payload bytes held. */
   bytes = 0;
   /** Some source piece was rebuilt from repair pieces. */

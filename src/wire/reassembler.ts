@@ -22,6 +22,8 @@ export interface Reassembled {
   /** Coded messages: when the sender pushed it (its clock, ms mod 2^32), and its age bound. */
   sentAt?: number;
   maxAgeMs?: number;
+  /** When its first piece came (this end's clock, ms mod 2^32). */
+  firstPieceAt?: number;
 }
 
 export interface ReassemblerStats {
@@ -147,6 +149,7 @@ export class Reassembler {
       ...this.complete(piece.streamId, piece.seq, coded.body()),
       sentAt: coded.sentAt,
       maxAgeMs: coded.maxAgeMs,
+      firstPieceAt: coded.firstPieceAt,
     };
   }
 

@@ -8,10 +8,13 @@ import { FRAME_VERSION, FrameError } from "./frame.js";
  *   1  u8  kind (4)          12 u32 ms since that report was received
  *   2  u16 piece loss, ‰     16 u32 realtime bytes received since the previous report
  *          (0xffff: unknown) 20 u32 ms since the previous report
- *   4  u32 sent at (the reporter's clock, ms mod 2^32)
+ *   4  u32 sent at (the      24 u16 queueing delay: the longest one-way delay of a message
+ *          reporter's clock,        since the previous report, less the shortest seen in
+ *          ms mod 2^32)             the last 10 s (0xffff: no message)
+ *                            26 u16 reserved (0)
  */
 export const FRAME_KIND_REPORT = 4;
-export const REPORT_BYTES = 24;
+export const REPORT_BYTES = 28;
 const NONE_16 = 0xffff;
 const NONE_32 = 0xffffffff;
 
@@ -22,6 +25,8 @@ export interface Report {
   echo: { sentAt: number; heldMs: number } | undefined;
   bytesReceived: number;
   intervalMs: number;
+  /** How much longer than its shortest the path's delay was lately (ms), if measured. */
+  queueDelayMs: number | undefined;
 }
 
 export function isReport(data: Uint8Array): boolean {
@@ -39,6 +44,10 @@ export function writeReport(r: Report): Uint8Array {
   view.setUint32(12, r.echo ? Math.min(NONE_32 - 1, r.echo.heldMs) : NONE_32);
   view.setUint32(16, Math.min(NONE_32, r.bytesReceived));
   view.setUint32(20, Math.min(NONE_32, r.intervalMs));
+  view.setUint16(
+    24,
+    r.queueDelayMs === undefined ? NONE_16 : Math.min(NONE_16 - 1, r.queueDelayMs),
+  );
   return frame;
 }
 
@@ -48,11 +57,13 @@ export function readReport(data: Uint8Array): Report {
   const loss = view.getUint16(2);
   if (loss !== NONE_16 && loss > 1000) throw new FrameError("report loss over 1000 ‰");
   const heldMs = view.getUint32(12);
+  const queueDelayMs = view.getUint16(24);
   return {
     loss: loss === NONE_16 ? undefined : loss / 1000,
     sentAt: view.getUint32(4),
     echo: heldMs === NONE_32 ? undefined : { sentAt: view.getUint32(8), heldMs },
     bytesReceived: view.getUint32(16),
     intervalMs: view.getUint32(20),
+    queueDelayMs: queueDelayMs === NONE_16 ? undefined : queueDelayMs,
   };
 }

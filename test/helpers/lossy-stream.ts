@@ -87,6 +87,8 @@ export async function streamConduit(
   await underLoss(link, loss, async () => {
     await sendFrames(frames, FPS, FRAME_BYTES, (m) => stream.push(m));
     sender = Object.values(stream.subscriberStats())[0];
+    if (process.env.DEBUG_LINK)
+      console.log("server path", JSON.stringify(server.clientStats()[0]?.path));
     await stream.close();
     await result;
   });

@@ -14,8 +14,9 @@ import { ENGINES, Resources } from "../helpers/net.js";
 const DELAY_MS = 25;
 const LOSS = 0.02;
 const FRAMES = 150;
-/** Below what 30 fps × 50 KB takes through this link at 2 % loss, so the bound is tested. */
-const MAX_AGE_MS = 150;
+/** 30 fps × 50 KB is more than one association carries through this link at 2 % loss: frames
+ * wait, and the bound is tested. */
+const MAX_AGE_MS = 300;
 /** The receiver's clock estimate may be off by up to half the round trip, and the viewer
  * measures after decoding: what it sees may exceed the bound by that much. */
 const AGE_SLACK_MS = DELAY_MS + 50;
@@ -50,10 +51,11 @@ describe.skipIf(skip !== undefined)(
         expect(run.viewerExitCode).toBe(0);
         expect(received.intact).toBe(true);
         expect(received.duplicates).toBe(0);
-        // Every frame after the first one received arrived whole, or was counted lost (never
-        // came) or expired (came too old).
+        // Every frame from the first one received arrived whole, or was counted lost (never
+        // came) or expired (came too old); counting may start at an expired one before it.
         const { lost = -1, expired = -1 } = received;
-        expect(received.count + lost + expired).toBe(FRAMES - received.first + 1);
+        expect(received.count + lost + expired).toBeGreaterThanOrEqual(FRAMES - received.first + 1);
+        expect(received.count + lost + expired).toBeLessThanOrEqual(FRAMES);
         // A 50 KB frame is 49 pieces: at 2 % loss, 0.98^49 = 37 % arrive without a loss.
         expect(received.rebuilt).toBeGreaterThan(0);
         expect(received.ageP99).toBeLessThanOrEqual(MAX_AGE_MS);

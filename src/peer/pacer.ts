@@ -1,0 +1,69 @@
+/** Queueing delay the realtime lane aims to stay under (what the receiver reports). */
+const TARGET_QUEUE_MS = 30;
+/** The pacing rate never goes below this: a path that carries less gets its messages expired. */
+const MIN_RATE_BYTES_PER_S = 32 * 1024;
+/** Rate changes: cut to this share of what the receiver got when the queue builds, grow by
+ * this factor per report while it stays short, and never above this multiple of it. */
+const DECREASE = 0.85;
+const INCREASE = 1.05;
+const HEADROOM = 2;
+/** Cuts at most this often, so one queue is not answered twice. */
+const MIN_CUT_INTERVAL_MS = 200;
+
+/**
+ * Paces a coded realtime lane at the rate the path carries without a queue (docs/PROTOCOL.md
+ * §5.4). Unpaced until the receiver first reports a queue: a clean path costs nothing. Then,
+ * each report: a queue over TARGET_QUEUE_MS cuts the rate to DECREASE × what the receiver got;
+ * a short one lets it grow. What waits for the pacer stays in conduit's queue, where it can
+ * still be dropped for its age, rather than in the engine, where it cannot.
+ */
+export class RealtimePacer {
+  private rate = Number.POSITIVE_INFINITY;
+  private tokens = 0;
+  private lastRefill = performance.now();
+  private lastCut = Number.NEGATIVE_INFINITY;
+
+  /** The rate the path carries now, as far as the reports tell (Infinity: no limit seen). */
+  get bytesPerSecond(): number {
+    return this.rate;
+  }
+
+  onReport(queueDelayMs: number | undefined, deliveredBytesPerSecond: number | undefined): void {
+    if (queueDelayMs === undefined || deliveredBytesPerSecond === undefined) return;
+    const now = performance.now();
+    if (queueDelayMs > TARGET_QUEUE_MS) {
+      if (now - this.lastCut < MIN_CUT_INTERVAL_MS) return;
+      this.lastCut = now;
+      this.refill(now);
+      this.rate = Math.max(MIN_RATE_BYTES_PER_S, DECREASE * deliveredBytesPerSecond);
+    } else if (queueDelayMs < TARGET_QUEUE_MS / 2 && Number.isFinite(this.rate)) {
+      this.refill(now);
+      const ceiling = Math.max(MIN_RATE_BYTES_PER_S, HEADROOM * deliveredBytesPerSecond);
+      this.rate = Math.max(this.rate, Math.min(this.rate * INCREASE, ceiling));
+    }
+  }
+
+  /** Ms to wait before the next message may go (0: now). */
+  delayMs(): number {
+    if (!Number.isFinite(this.rate)) return 0;
+    this.refill(performance.now());
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
+  }
+
+  /** A message of `bytes` went out: it is paid for (the balance may go negative). */
+  spend(bytes: number): void {
+    if (Number.isFinite(this.rate)) this.tokens -= bytes;
+  }
+
+  private refill(now: number): void {
+    if (!Number.isFinite(this.rate)) {
+      this.tokens = 0;
+      this.lastRefill = now;
+      return;
+    }
+    // A burst of up to 50 ms worth, so a quiet moment does not bank a flood.
+    const burst = this.rate * 0.05;
+    this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) / 1000) * this.rate);
+    this.lastRefill = now;
+  }
+}

@@ -1,0 +1,271 @@
+// Coded realtime frames (protocol 3): the erasure code, pieces, their reassembly with repair,
+// the loss they measure, the reports, and the pacer that follows them.
+import { describe, expect, it } from "vitest";
+import { DelayTracker } from "../../src/peer/delay-tracker.js";
+import { RealtimePacer } from "../../src/peer/pacer.js";
+import { PathFeedback } from "../../src/peer/path-feedback.js";
+import { encodeRepair, rebuildSources } from "../../src/wire/erasure.js";
+import { FrameError } from "../../src/wire/frame.js";
+import { OutgoingMessage } from "../../src/wire/outgoing.js";
+import {
+  cutPieces,
+  groupSizes,
+  PIECE_BYTES,
+  PIECE_HEADER_BYTES,
+  readPiece,
+  repairCount,
+} from "../../src/wire/pieces.js";
+import { Reassembler } from "../../src/wire/reassembler.js";
+import { readReport, writeReport } from "../../src/wire/report.js";
+
+/** A seeded generator (LCG), so every run drops the same pieces. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function randomBytes(n: number, random: () => number): Uint8Array {
+  return Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
+}
+
+const reassembler = () =>
+  new Reassembler({
+    maxMessageBytes: 16 * 1024 * 1024,
+    maxPartials: 64,
+    maxPartialBytes: 32 * 1024 * 1024,
+    maxAgeMs: 5000,
+    dropStale: true,
+  });
+
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) =>
+  a !== undefined && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+describe("erasure code", () => {
+  it("rebuilds the sources from any k of k + r pieces (300 seeded cases)", () => {
+    const random = seeded(11);
+    for (let trial = 0; trial < 300; trial++) {
+      const k = 1 + Math.floor(random() * 128);
+      const r = Math.floor(random() * 16);
+      const sources = Array.from({ length: k }, () => randomBytes(32, random));
+      const repairs = Array.from({ length: r }, (_, j) => {
+        const piece = new Uint8Array(32);
+        encodeRepair(sources, j, piece);
+        return piece;
+      });
+      // Lose r pieces at random, sources and repairs alike.
+      const lost = new Set<number>();
+      while (lost.size < r) lost.add(Math.floor(random() * (k + r)));
+      const held = sources.map((s, i) => (lost.has(i) ? undefined : s));
+      const heldRepairs = new Map<number, Uint8Array>();
+      repairs.forEach((p, j) => {
+        if (!lost.has(k + j)) heldRepairs.set(j, p);
+      });
+      expect(rebuildSources(held, heldRepairs, 32)).toBe(true);
+      held.forEach((s, i) => expect(sameBytes(s, sources[i] as Uint8Array)).toBe(true));
+    }
+  });
+
+  it("says so when fewer than k pieces are left, and changes nothing", () => {
+    const sources = [new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])];
+    const repair = new Uint8Array(1);
+    encodeRepair(sources, 0, repair);
+    const held = [undefined, undefined, sources[2]];
+    expect(rebuildSources(held, new Map([[0, repair]]), 1)).toBe(false);
+    expect(held).toEqual([undefined, undefined, sources[2]]);
+  });
+});
+
+describe("pieces", () => {
+  it("fit one SCTP packet, carry the age bound and timestamp, and split big messages into groups", () => {
+    const body = new Uint8Array(500_000);
+    const frames = cutPieces(body, { streamId: 3, seq: 9, sentAt: 123, maxAgeMs: 250 }, () => 2);
+    const sizes = groupSizes(body.byteLength, PIECE_BYTES);
+    expect(sizes.length).toBe(4); // 489 pieces in groups of at most 128
+    expect(sizes).toEqual([123, 123, 123, 120]);
+    expect(frames.length).toBe(489 + 4 * 2);
+    for (const frame of frames) expect(frame.byteLength).toBe(PIECE_HEADER_BYTES + PIECE_BYTES);
+    expect(readPiece(frames[0] as Uint8Array, 1 << 20)).toMatchObject({
+      streamId: 3,
+      seq: 9,
+      sentAt: 123,
+      maxAgeMs: 250,
+      totalBytes: 500_000,
+    });
+  });
+
+  it("plan no repair on a clean path, and more as the loss grows", () => {
+    expect(repairCount(49, 0)).toBe(0);
+    const at = [0.005, 0.02, 0.1].map((loss) => repairCount(49, loss));
+    expect(at[0]).toBeGreaterThan(0);
+    expect(at[1]).toBeGreaterThan(at[0] as number);
+    expect(at[2]).toBeGreaterThan(at[1] as number);
+  });
+
+  it("are refused with a FrameError when malformed: short, wrong size, bad group or index", () => {
+    const [frame] = cutPieces(
+      new Uint8Array(3000),
+      { streamId: 1, seq: 1, sentAt: 0, maxAgeMs: 0 },
+      () => 1,
+    );
+    const good = frame as Uint8Array;
+    const bad = (edit: (view: DataView) => void) => {
+      const copy = Uint8Array.from(good);
+      edit(new DataView(copy.buffer));
+      return copy;
+    };
+    expect(() => readPiece(good.subarray(0, 20), 1 << 20)).toThrow(FrameError);
+    expect(() => readPiece(good.subarray(0, good.byteLength - 1), 1 << 20)).toThrow(FrameError);
+    expect(() =>
+      readPiece(
+        bad((v) => v.setUint8(7, 1)),
+        1 << 20,
+      ),
+    ).toThrow(FrameError); // group
+    expect(() =>
+      readPiece(
+        bad((v) => v.setUint16(4, 2)),
+        1 << 20,
+      ),
+    ).toThrow(FrameError); // k
+    expect(() =>
+      readPiece(
+        bad((v) => v.setUint16(2, 4)),
+        1 << 20,
+      ),
+    ).toThrow(FrameError); // index
+    expect(() => readPiece(good, 2999)).toThrow(FrameError); // over maxMessageBytes
+  });
+});
+
+describe("coded reassembly", () => {
+  it("rebuilds frames that lost pieces on a seeded 3 % lossy link, and counts the loss", () => {
+    const random = seeded(5);
+    const r = reassembler();
+    let whole = 0;
+    let sent = 0;
+    for (let seq = 1; seq <= 200; seq++) {
+      const body = randomBytes(50_000, random);
+      const message = new OutgoingMessage(1, seq, undefined, 1 << 20, 100, withRoom(body));
+      const pieces = message.pieces(0.03);
+      sent += pieces.length;
+      let out: Uint8Array | undefined;
+      for (const piece of pieces) {
+        if (random() < 0.03) continue;
+        out = r.push(piece)?.body ?? out;
+      }
+      if (sameBytes(out, body)) whole++;
+    }
+    expect(r.stats.messagesRebuilt).toBeGreaterThan(100); // 0.97^50 = 22 % lose nothing
+    expect(whole).toBeGreaterThanOrEqual(195);
+    expect(r.stats.messagesCompleted).toBe(whole);
+    expect(sent).toBeGreaterThan(200 * 49);
+  });
+
+  it("measures the share of pieces lost, late ones included, once messages settle", () => {
+    let now = 0;
+    const r = new Reassembler(
+      {
+        maxMessageBytes: 1 << 20,
+        maxPartials: 64,
+        maxPartialBytes: 1 << 24,
+        maxAgeMs: 5000,
+        dropStale: true,
+      },
+      () => now,
+    );
+    const pieces = cutPieces(
+      new Uint8Array(10 * PIECE_BYTES),
+      { streamId: 1, seq: 1, sentAt: 0, maxAgeMs: 0 },
+      () => 10,
+    );
+    // 20 pieces sent; 5 lost; the message completes at its 10th and the rest still count.
+    pieces.slice(5).forEach((p) => r.push(p));
+    expect(r.loss.take()).toBeUndefined(); // not settled yet
+    now = 1_000;
+    expect(r.loss.take()).toBeCloseTo(5 / 20);
+  });
+
+  it("a piece that does not match its message's first piece is counted invalid", () => {
+    const r = reassembler();
+    const header = { streamId: 1, seq: 1, sentAt: 5, maxAgeMs: 0 };
+    const [first] = cutPieces(new Uint8Array(5000), header, () => 0);
+    const [, other] = cutPieces(new Uint8Array(5000), { ...header, sentAt: 6 }, () => 0);
+    r.push(first as Uint8Array);
+    r.push(other as Uint8Array);
+    expect(r.stats.framesInvalid).toBe(1);
+  });
+});
+
+describe("path reports", () => {
+  it("round-trip, and a malformed one is a FrameError", () => {
+    const report = {
+      loss: 0.021,
+      sentAt: 4_000_000_000,
+      echo: { sentAt: 17, heldMs: 3 },
+      bytesReceived: 123_456,
+      intervalMs: 101,
+      queueDelayMs: 12,
+    };
+    expect(readReport(writeReport(report))).toEqual(report);
+    const empty = { ...report, loss: undefined, echo: undefined, queueDelayMs: undefined };
+    expect(readReport(writeReport(empty))).toEqual(empty);
+    expect(() => readReport(new Uint8Array(10))).toThrow(FrameError);
+    const badLoss = writeReport(report);
+    new DataView(badLoss.buffer).setUint16(2, 5000);
+    expect(() => readReport(badLoss)).toThrow(FrameError);
+  });
+
+  it("give each end the round trip and a clock offset once a report is echoed", () => {
+    const a = new PathFeedback();
+    const b = new PathFeedback();
+    expect(a.ageOf(0)).toBeUndefined();
+    b.onReport(readReport(a.nextReport(undefined)));
+    a.onReport(readReport(b.nextReport(0.01)));
+    expect(a.stats.rttMs).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(a.stats.clockOffsetMs as number)).toBeLessThanOrEqual(a.stats.rttMs as number);
+    expect(a.loss).toBe(0.01);
+    a.setClockOffset(1000);
+    expect(a.stats.clockOffsetMs).toBe(1000);
+  });
+});
+
+describe("queueing delay and pacing", () => {
+  it("the delay tracker reports the excess over the shortest delay seen, whatever the clock offset", () => {
+    const delays = new DelayTracker();
+    const offset = 987_654; // the two clocks differ by this much
+    for (const [at, oneWay] of [
+      [0, 25],
+      [100, 27],
+      [200, 60],
+      [300, 26],
+    ] as const) {
+      delays.add(offset + oneWay, at);
+    }
+    expect(delays.take()).toBe(35);
+    expect(delays.take()).toBeUndefined();
+  });
+
+  it("the pacer leaves a clean path alone, cuts to below what arrived when a queue builds, and grows back", () => {
+    const pacer = new RealtimePacer();
+    pacer.onReport(5, 1_000_000);
+    expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
+    expect(pacer.delayMs()).toBe(0);
+    pacer.onReport(80, 1_000_000);
+    expect(pacer.bytesPerSecond).toBe(850_000);
+    pacer.spend(85_000); // 100 ms worth
+    expect(pacer.delayMs()).toBeGreaterThan(50);
+    pacer.onReport(5, 1_000_000);
+    expect(pacer.bytesPerSecond).toBeGreaterThan(850_000);
+    expect(pacer.bytesPerSecond).toBeLessThanOrEqual(2_000_000);
+  });
+});
+
+/** A body with the header room OutgoingMessage expects in front of an encoding. */
+function withRoom(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(20 + body.byteLength);
+  out.set(body, 20);
+  return out;
+}
