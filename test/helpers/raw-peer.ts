@@ -55,12 +55,12 @@ export async function rawPeer(
   res: Resources,
   port: number,
   engineName: EngineName,
-  options: { socket?: Socket; policy?: "all" | "relay" } = {},
+  options: { socket?: Socket; policy?: "all" | "relay"; protocol?: number } = {},
 ): Promise<RawPeer> {
   const socket = options.socket ?? (await rawSocket(res, port));
   const request = (event: string, payload: unknown): Promise<Reply> =>
     socket.timeout(5000).emitWithAck(event, payload);
-  if (!options.socket) await request("hello", { protocol: 1 });
+  if (!options.socket) await request("hello", { protocol: options.protocol ?? 2 });
   const engine = await loadEngine(engineName);
   const peer = engine.createPeer(
     "raw",
