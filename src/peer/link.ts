@@ -14,6 +14,7 @@ import { log } from "../log.js";
 import { Emitter } from "../util/emitter.js";
 import { FrameError, isKeepalive, KEEPALIVE_FRAME } from "../wire/frame.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
+import { FRAME_KIND_PIECE } from "../wire/pieces.js";
 import { Reassembler, type ReassemblerStats } from "../wire/reassembler.js";
 import { isReport, readReport } from "../wire/report.js";
 import type {
@@ -219,7 +220,7 @@ export class PeerLink extends Emitter<LinkEvents> {
         this.lastHeard = performance.now();
         if (isKeepalive(data)) return;
         if (feedback && isReport(data)) return this.takeReport(feedback, data);
-        feedback?.received(data.byteLength);
+        feedback?.received(data.byteLength, data[1] === FRAME_KIND_PIECE);
         const done = reassembler.push(data);
         if (!done || this.closed) return;
         if (done.sentAt === undefined || done.firstPieceAt === undefined || !feedback) {
@@ -266,7 +267,7 @@ export class PeerLink extends Emitter<LinkEvents> {
     const { channel, reassembler } = this.lanes.realtime;
     this.reportTimer = setInterval(() => {
       try {
-        if (channel.isOpen()) channel.send(feedback.nextReport(reassembler.loss.take()));
+        if (channel.isOpen()) channel.send(feedback.nextReport());
       } catch (err) {
         debug("%s report failed: %O", this.id, err);
       }

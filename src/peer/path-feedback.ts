@@ -1,4 +1,5 @@
 import { clockMs } from "../util/clock.js";
+import { PIECE_BYTES, PIECE_HEADER_BYTES } from "../wire/pieces.js";
 import { type Report, writeReport } from "../wire/report.js";
 import { DelayTracker } from "./delay-tracker.js";
 import { RealtimePacer } from "./pacer.js";
@@ -24,6 +25,15 @@ interface ClockSample {
   offsetMs: number;
 }
 
+/** What the other end must have sent before its loss is measured: both, so that a sample of
+ * frame-sized pieces has enough pieces and one of small pieces enough packets. */
+const LOSS_SAMPLE_PIECES = 20;
+const LOSS_SAMPLE_PACKETS = 200;
+/** …or, on a path that carries little, this long and a few pieces. */
+const LOSS_SAMPLE_MS = 1_000;
+const LOSS_SAMPLE_MIN_PIECES = 3;
+/** The packet a piece frame of this many bytes or less fills (see PIECE_BYTES). */
+const PACKET_BYTES = PIECE_HEADER_BYTES + PIECE_BYTES;
 /** Each report's weight in the loss estimate wanes by this much per report (~100 ms). */
 const LOSS_DECAY = 0.85;
 /** Echo samples kept; the one with the shortest round trip gives the clock offset. */
@@ -45,6 +55,16 @@ export class PathFeedback {
    * trips never wait behind realtime data). */
   private signaledOffsetMs: number | undefined;
   private bytesReceived = 0;
+  /** Coded pieces this end sent (and the packets they filled) and received, in all. */
+  private piecesSent = 0;
+  private packetsSent = 0;
+  private piecesReceived = 0;
+  /** The counts at the start of the current loss sample (the other end's sent, ours received). */
+  private lossSampleStart:
+    | { pieces: number; packets: number; received: number; at: number }
+    | undefined;
+  /** The share of the other end's pieces lost in the last sample, for our next report. */
+  private measuredLoss: number | undefined;
   private lastReportAt = clockMs();
 
   /** A coded message the other end sent at `sentAt` (its clock) arrived whole; its first
@@ -53,14 +73,23 @@ export class PathFeedback {
     this.delays.add((firstPieceAt - sentAt) | 0);
   }
 
-  /** Counts realtime bytes that arrived (for the next report). */
-  received(bytes: number): void {
+  /** Counts realtime bytes that arrived (for the next report); `piece`: a coded piece. */
+  received(bytes: number, piece: boolean): void {
     this.bytesReceived += bytes;
+    if (piece) this.piecesReceived++;
   }
 
-  /** This end's next report; `loss` is what this end measured of the other's pieces. */
-  nextReport(loss: number | undefined): Uint8Array {
+  /** Counts coded pieces handed to the engine, and the packets they fill. */
+  sent(pieces: readonly Uint8Array[]): void {
+    this.piecesSent += pieces.length;
+    for (const piece of pieces) this.packetsSent += Math.ceil(piece.byteLength / PACKET_BYTES);
+  }
+
+  /** This end's next report. */
+  nextReport(): Uint8Array {
     const now = clockMs();
+    const loss = this.measuredLoss;
+    this.measuredLoss = undefined;
     const frame = writeReport({
       loss,
       sentAt: now,
@@ -71,6 +100,8 @@ export class PathFeedback {
       bytesReceived: this.bytesReceived,
       intervalMs: Math.max(0, (now - this.lastReportAt) | 0),
       queueDelayMs: this.delays.take(),
+      piecesSent: this.piecesSent,
+      packetsSent: this.packetsSent,
     });
     this.bytesReceived = 0;
     this.lastReportAt = now;
@@ -80,6 +111,7 @@ export class PathFeedback {
   onReport(report: Report): void {
     const now = clockMs();
     this.lastRemote = { sentAt: report.sentAt, receivedAt: now };
+    this.measureLoss(report.piecesSent, report.packetsSent);
     if (report.loss !== undefined) {
       this.lossEstimate = Math.max(report.loss, this.lossEstimate * LOSS_DECAY);
     }
@@ -124,6 +156,32 @@ export class PathFeedback {
         ? this.pacer.bytesPerSecond
         : undefined,
     };
+  }
+
+  /** The other end's pieces sent before its report came ahead of it on the lane: what of
+   * them has not come by now was lost. */
+  private measureLoss(theirPieces: number, theirPackets: number): void {
+    const start = this.lossSampleStart;
+    const now = {
+      pieces: theirPieces,
+      packets: theirPackets,
+      received: this.piecesReceived,
+      at: performance.now(),
+    };
+    if (!start) {
+      this.lossSampleStart = now;
+      return;
+    }
+    const pieces = (theirPieces - start.pieces) >>> 0;
+    const packets = (theirPackets - start.packets) >>> 0;
+    const enough =
+      (pieces >= LOSS_SAMPLE_PIECES && packets >= LOSS_SAMPLE_PACKETS) ||
+      (pieces >= LOSS_SAMPLE_MIN_PIECES && now.at - start.at >= LOSS_SAMPLE_MS);
+    if (!enough) return;
+    const came = Math.min(1, (this.piecesReceived - start.received) / pieces);
+    // A piece of n packets comes only if all n do: p = 1 − (share that came)^(1/n).
+    this.measuredLoss = 1 - came ** (pieces / packets);
+    this.lossSampleStart = now;
   }
 
   private bestSample(): ClockSample | undefined {

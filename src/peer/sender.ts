@@ -11,7 +11,7 @@ export interface OutboundStats {
   /** Realtime messages dropped unsent because a newer one was waiting (the link was behind). */
   stale: number;
   /** Realtime messages dropped unsent because they passed their age bound. A message once
-   * begun is finished: the receiver counts its missing pieces as the path's loss. */
+   * begun is finished: the receiver counts the pieces that do not come as the path's loss. */
   expired: number;
   /** Messages waiting now. */
   depth: number;
@@ -88,7 +88,11 @@ export class ChannelSender {
     /** Realtime: drop a queued message this old when a newer one waits. */
     private readonly staleAfterMs?: number,
     /** Coded realtime (protocol 3): pieces with repair for the path's loss, paced. */
-    private readonly coded?: { readonly loss: number; readonly pacer: RealtimePacer },
+    private readonly coded?: {
+      readonly loss: number;
+      readonly pacer: RealtimePacer;
+      sent(pieces: readonly Uint8Array[]): void;
+    },
   ) {
     this.frameBytes = maxFrameBytes;
     channel.setBufferedAmountLowThreshold(lowWater);
@@ -163,7 +167,10 @@ export class ChannelSender {
       const message = this.nextFresh(target);
       if (!message) return "sent";
       const frames = this.coded ? message.pieces(this.coded.loss) : message.frames(this.frameBytes);
-      this.coded?.pacer.spend(frames.reduce((sum, f) => sum + f.byteLength, 0));
+      if (this.coded) {
+        this.coded.pacer.spend(frames.reduce((sum, f) => sum + f.byteLength, 0));
+        this.coded.sent(frames);
+      }
       target.current = { message, frames, next: 0 };
     }
     const current = target.current;

@@ -1,7 +1,8 @@
+import { MAX_FRAME_BYTES } from "../defaults.js";
 import { MessageTooLargeError } from "../errors.js";
 import { encodeBody } from "./codec.js";
 import { HEADER_BYTES, MAX_CHUNKS, writeHeader } from "./frame.js";
-import { cutPieces, repairCount } from "./pieces.js";
+import { cutPieces, PIECE_BYTES, PIECE_HEADER_BYTES, repairCount } from "./pieces.js";
 
 /** Repair is planned for loss rounded up to these steps, so fan-out encodes a few variants. */
 const LOSS_STEP = 0.005;
@@ -66,7 +67,10 @@ export class OutgoingMessage {
         sentAt: Math.floor(performance.timeOrigin + this.createdAt),
         maxAgeMs: this.maxAgeMs,
       };
-      pieces = cutPieces(this.body, header, (k) => repairCount(k, steps * LOSS_STEP));
+      // On a clean path, pieces as large as a frame: no repair, and no more sends than before.
+      const pieceBytes = steps === 0 ? MAX_FRAME_BYTES - PIECE_HEADER_BYTES : PIECE_BYTES;
+      const repair = (k: number) => repairCount(k, steps * LOSS_STEP);
+      pieces = cutPieces(this.body, header, repair, pieceBytes);
       this.piecesByLoss.set(steps, pieces);
     }
     return pieces;

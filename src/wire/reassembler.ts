@@ -1,6 +1,5 @@
 import { CodedPartial } from "./coded-partial.js";
 import { type Frame, FrameError, readFrame } from "./frame.js";
-import { LossMeter } from "./loss-meter.js";
 import { FRAME_KIND_PIECE, type Piece, readPiece } from "./pieces.js";
 
 export interface ReassemblerLimits {
@@ -52,9 +51,6 @@ type Partial = { streamId: number; seq: number; startedAt: number } & (
   | { kind: "coded"; coded: CodedPartial; readonly bytes: number }
 );
 
-/** How long after its first piece a coded message's piece count is final (see LossMeter). */
-const LOSS_SETTLE_MS = 300;
-
 /** True when serial number `a` comes after `b` (RFC 1982 arithmetic on u32). */
 export function seqAfter(a: number, b: number): boolean {
   return a !== b && (a - b) >>> 0 < 0x80000000;
@@ -73,8 +69,7 @@ export class Reassembler {
     messagesStale: 0,
     messagesRebuilt: 0,
   };
-  /** The share of coded pieces lost on the way (the sender's repair rate follows it). */
-  readonly loss: LossMeter;
+
   /** Insertion order = start order, so the oldest partial is first. */
   private readonly partials = new Map<string, Partial>();
   private partialBytes = 0;
@@ -83,9 +78,7 @@ export class Reassembler {
   constructor(
     private readonly limits: ReassemblerLimits,
     private readonly now: () => number = Date.now,
-  ) {
-    this.loss = new LossMeter(LOSS_SETTLE_MS, now);
-  }
+  ) {}
 
   /** Returns a completed message, or undefined (frame held, or dropped and counted). */
   push(data: Uint8Array): Reassembled | undefined {
@@ -112,7 +105,6 @@ export class Reassembler {
 
   private addPiece(piece: Piece): Reassembled | undefined {
     const key = `${piece.streamId}:${piece.seq}`;
-    this.loss.piece(key, piece);
     // A message already delivered, or older than one delivered, takes no more pieces.
     if (this.isStale(piece.streamId, piece.seq)) return undefined;
     this.expireOld();

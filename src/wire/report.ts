@@ -2,7 +2,7 @@ import { FRAME_VERSION, FrameError } from "./frame.js";
 
 /**
  * A path report (protocol 3, docs/PROTOCOL.md §5.4), sent by each end of a coded link on the
- * realtime lane every REPORT_INTERVAL_MS. 24 bytes, big-endian:
+ * realtime lane every REPORT_INTERVAL_MS. 36 bytes, big-endian:
  *
  *   0  u8  version (1)       8  u32 echo: sent-at of the last report received (0xffffffff: none)
  *   1  u8  kind (4)          12 u32 ms since that report was received
@@ -12,9 +12,15 @@ import { FRAME_VERSION, FrameError } from "./frame.js";
  *          reporter's clock,        since the previous report, less the shortest seen in
  *          ms mod 2^32)             the last 10 s (0xffff: no message)
  *                            26 u16 reserved (0)
+ *                            28 u32 coded pieces the reporter has sent, in all (mod 2^32)
+ *                            32 u32 the packets they filled: ⌈frame bytes / 1056⌉ each
+ *
+ * The loss field is measured between two reports from the other end: the pieces that came
+ * against the growth of its piece count (its report follows them on the lane), turned into
+ * a packet loss rate with the packets per piece (a piece is lost if any of its packets is).
  */
 export const FRAME_KIND_REPORT = 4;
-export const REPORT_BYTES = 28;
+export const REPORT_BYTES = 36;
 const NONE_16 = 0xffff;
 const NONE_32 = 0xffffffff;
 
@@ -27,6 +33,8 @@ export interface Report {
   intervalMs: number;
   /** How much longer than its shortest the path's delay was lately (ms), if measured. */
   queueDelayMs: number | undefined;
+  piecesSent: number;
+  packetsSent: number;
 }
 
 export function isReport(data: Uint8Array): boolean {
@@ -48,6 +56,8 @@ export function writeReport(r: Report): Uint8Array {
     24,
     r.queueDelayMs === undefined ? NONE_16 : Math.min(NONE_16 - 1, r.queueDelayMs),
   );
+  view.setUint32(28, r.piecesSent >>> 0);
+  view.setUint32(32, r.packetsSent >>> 0);
   return frame;
 }
 
@@ -65,5 +75,7 @@ export function readReport(data: Uint8Array): Report {
     bytesReceived: view.getUint32(16),
     intervalMs: view.getUint32(20),
     queueDelayMs: queueDelayMs === NONE_16 ? undefined : queueDelayMs,
+    piecesSent: view.getUint32(28),
+    packetsSent: view.getUint32(32),
   };
 }
