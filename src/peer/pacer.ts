@@ -1,5 +1,5 @@
 /** Queueing delay the realtime lane aims to stay under (what the receiver reports). */
-const TARGET_QUEUE_MS = 30;
+const TARGET_QUEUE_MS = 50;
 /** The pacing rate never goes below this: a path that carries less gets its messages expired. */
 const MIN_RATE_BYTES_PER_S = 32 * 1024;
 /** Rate changes: cut to this share of what the receiver got when the queue builds, grow by

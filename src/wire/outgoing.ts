@@ -67,8 +67,12 @@ export class OutgoingMessage {
         sentAt: Math.floor(performance.timeOrigin + this.createdAt),
         maxAgeMs: this.maxAgeMs,
       };
-      // On a clean path, pieces as large as a frame: no repair, and no more sends than before.
-      const pieceBytes = steps === 0 ? MAX_FRAME_BYTES - PIECE_HEADER_BYTES : PIECE_BYTES;
+      // On a clean path, pieces as large as a frame (evenly cut, so little is padding): no
+      // repair, and no more sends than before.
+      const largest = MAX_FRAME_BYTES - PIECE_HEADER_BYTES;
+      const total = this.body.byteLength;
+      const pieceBytes =
+        steps === 0 ? Math.max(1, Math.ceil(total / Math.ceil(total / largest))) : PIECE_BYTES;
       const repair = (k: number) => repairCount(k, steps * LOSS_STEP);
       pieces = cutPieces(this.body, header, repair, pieceBytes);
       this.piecesByLoss.set(steps, pieces);

@@ -1,5 +1,5 @@
 // A consumer at a tenth of the stream's speed: it drops (and counts) what it cannot keep,
-// holds no more than its buffer, and the other subscribers get every frame as before.
+// holds no more than its buffer, and the other subscribers get every frame the link carries.
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../src/index.js";
 import { connectClient, ENGINES, pattern, Resources, startServer, until } from "../helpers/net.js";
@@ -47,10 +47,14 @@ describe.each(ENGINES)("slow consumer (%s)", (engine) => {
           `${engine} ${delivery}: fast p99 ${p99(latencies[0] ?? [])?.toFixed(2)} / ${p99(latencies[1] ?? [])?.toFixed(2)} ms; ` +
             `slow received ${slow?.received}, dropped ${slow?.dropped}, max depth ${maxSlowDepth}`,
         );
-        expect(fastA?.received).toBe(FRAMES);
-        expect(fastB?.received).toBe(FRAMES);
-        expect(fastA?.dropped).toBe(0);
-        expect(fastB?.dropped).toBe(0);
+        for (const fast of [fastA, fastB]) {
+          expect(fast?.dropped).toBe(0);
+          // Realtime keeps fresh: a frame the link could not carry in time is dropped on the
+          // way (counted: lost or expired), never because of the slow subscriber's buffer.
+          if (delivery === "reliable") expect(fast?.received).toBe(FRAMES);
+          else
+            expect((fast?.received ?? 0) + (fast?.lost ?? 0) + (fast?.expired ?? 0)).toBe(FRAMES);
+        }
         expect(slow?.dropped).toBeGreaterThan(0);
         expect(maxSlowDepth).toBeGreaterThan(5);
         expect(maxSlowDepth).toBeLessThanOrEqual(10);
