@@ -63,8 +63,9 @@ export async function streamConduit(
   delivery: Delivery,
   frames: number,
   loss: number,
-  maxAgeMs?: number,
+  options: { maxAgeMs?: number; frameBytes?: number } = {},
 ): Promise<LossyRun> {
+  const { maxAgeMs, frameBytes = FRAME_BYTES } = options;
   const { server, streams } = await startServer(res, engine, {
     host: link.hostAddress,
     iceBindAddress: link.hostAddress,
@@ -85,7 +86,7 @@ export async function streamConduit(
   await unlessViewerEnds(subscribed);
   let sender: SubscriberStats | undefined;
   await underLoss(link, loss, async () => {
-    await sendFrames(frames, FPS, FRAME_BYTES, (m) => stream.push(m));
+    await sendFrames(frames, FPS, frameBytes, (m) => stream.push(m));
     sender = Object.values(stream.subscriberStats())[0];
     if (process.env.DEBUG_LINK)
       console.log("server path", JSON.stringify(server.clientStats()[0]?.path));
