@@ -16,8 +16,8 @@ import {
   rawWeriftLatency,
   socketIoLatency,
 } from "./latency.js";
-import { DELAY_MS, type LossResult, lossLatency } from "./loss.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
+import { PROFILES, WAN_SYSTEMS, wanRun } from "./wan.js";
 import { burstUnavailable, weriftBurst } from "./werift-burst.js";
 
 interface Row {
@@ -101,34 +101,34 @@ for (const [name, size] of [
   }
 }
 
-const lossUnavailable = impairedLinkUnavailable();
-if (lossUnavailable) {
-  console.error(`loss-latency-50KB skipped: impaired link ${lossUnavailable}`);
+const wanUnavailable = impairedLinkUnavailable();
+if (wanUnavailable) {
+  console.error(`wan matrix skipped: impaired link ${wanUnavailable}`);
 } else {
-  const link = await createImpairedLink({ delayMs: DELAY_MS, loss: 0 });
-  const name = "loss-latency-50KB";
-  for (const system of ["node-datachannel", "werift", "socket.io"] as const) {
-    const label = system === "socket.io" ? system : `conduit:${system}`;
-    const results: LossResult[] = [];
-    for (let r = 0; r < repeats; r++) results.push(await lossLatency(link, system, frames));
-    for (const [metric, unit, pick] of [
-      ["p50_ms", "ms", (x: LossResult) => x.p50],
-      ["p99_ms", "ms", (x: LossResult) => x.p99],
-      ["lost_pct", "%", (x: LossResult) => x.lostPct],
-    ] as const) {
-      // A run where no frame arrived has no latency: the median is over the runs that have one.
-      const values = results.map(pick).filter(Number.isFinite);
-      if (values.length === 0) continue;
-      record({ case: name, system: label, metric, value: round(median(values)), unit });
+  // One run per cell (the matrix is long); --quick: the 2 % profile only, 2 s of frames.
+  const wanFrames = quick ? 60 : 300;
+  for (const profile of quick ? PROFILES.filter((p) => p.name === "25ms-2%") : PROFILES) {
+    const link = await createImpairedLink({ delayMs: profile.delayMs, loss: 0 });
+    const name = `wan-${profile.name}`;
+    for (const [system, run] of WAN_SYSTEMS) {
+      const r = await wanRun(link, run, wanFrames, profile.loss);
+      const at = (metric: string, value: number, unit: string) => {
+        if (Number.isFinite(value))
+          record({ case: name, system, metric, value: round(value), unit });
+      };
+      at("delivered_pct", r.deliveredPct, "%");
+      at("p50_ms", r.p50, "ms");
+      at("p99_ms", r.p99, "ms");
+      at("within_100ms_pct", r.within100Pct, "%");
+      at("goodput_mb_per_s", r.goodputMBps, "MB/s");
+      console.error(
+        `${name} ${system}: delivered ${round(r.deliveredPct)} %, p50 ${round(r.p50)} ms, ` +
+          `p99 ${round(r.p99)} ms, within 100 ms ${round(r.within100Pct)} %, ` +
+          `${round(r.goodputMBps)} MB/s${r.congestionControl ? ` (ss: ${r.congestionControl})` : ""}`,
+      );
     }
-    console.error(
-      `${name} ${label}: ${rows
-        .filter((r) => r.case === name && r.system === label)
-        .map((r) => `${r.metric} ${r.value} ${r.unit}`)
-        .join(", ")}`,
-    );
+    await link.close();
   }
-  await link.close();
 }
 
 const throughputSystems: [string, (size: number, n: number) => Promise<number>][] = [

@@ -14,7 +14,7 @@ export {
   StreamClosedError,
   StreamNotFoundError,
 } from "./errors.js";
-export type { Delivery, LinkStats } from "./peer/link.js";
+export type { Delivery, LinkStats, PathReport } from "./peer/link.js";
 export type { PathStats } from "./peer/path-feedback.js";
 export type { StreamSummary } from "./signaling/protocol.js";
 export {

@@ -8,7 +8,7 @@ import {
   InvalidArgumentError,
 } from "./errors.js";
 import { log } from "./log.js";
-import type { Delivery, LinkStats, PeerLink } from "./peer/link.js";
+import type { Delivery, LinkStats, PathReport, PeerLink } from "./peer/link.js";
 import { OutboundQueue, type OutboundStats } from "./peer/sender.js";
 import type { SignalingClient } from "./signaling/client.js";
 import type {
@@ -46,6 +46,9 @@ export type ClientStatus =
 
 interface ClientEvents {
   status: [ClientStatus];
+  /** What the path reports say of the way to the server, each time one comes (~10 a second
+   * on a protocol-3 WebRTC link): follow `capacityBytesPerSecond` to size what you push. */
+  path: [PathReport];
 }
 
 /** One server stream this client receives, shared by all its local iterators. */
@@ -181,6 +184,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     connection.on("message", (streamId, seq, body, ageMs) =>
       this.receive(streamId, seq, body, ageMs),
     );
+    connection.on("path", (report) => this.emit("path", report));
     connection.on("expired", (streamId, seq) => {
       const entry = this.inboundById.get(streamId);
       if (!entry) return;

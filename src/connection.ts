@@ -14,7 +14,7 @@ import { AuthenticationError, ConduitError, ConnectionError } from "./errors.js"
 import { log } from "./log.js";
 import type { IceServer } from "./peer/engine.js";
 import { loadEngine } from "./peer/engines.js";
-import { type LinkOptions, PeerLink } from "./peer/link.js";
+import { type LinkOptions, type PathReport, PeerLink } from "./peer/link.js";
 import { relayEngine } from "./peer/relay.js";
 import { SignalingClient } from "./signaling/client.js";
 import type {
@@ -35,6 +35,7 @@ interface ConnectionEvents {
   message: [streamId: number, seq: number, body: Uint8Array, ageMs: number | undefined];
   /** A realtime message arrived past its age bound and was dropped. */
   expired: [streamId: number, seq: number];
+  path: [PathReport];
   streamClosed: [StreamClosedNotice];
   /** The connection broke (not emitted for close()). */
   lost: [reason: string, error: ConduitError];
@@ -197,6 +198,9 @@ export class Connection extends Emitter<ConnectionEvents> {
         });
         link.on("expired", (streamId, seq) => {
           if (this.current === link) this.emit("expired", streamId, seq);
+        });
+        link.on("path", (report) => {
+          if (this.current === link) this.emit("path", report);
         });
       },
     };

@@ -21,7 +21,7 @@ export {
   StreamNotFoundError,
 } from "./errors.js";
 export type { EngineName, IceServer } from "./peer/engine.js";
-export type { Delivery, LinkStats } from "./peer/link.js";
+export type { Delivery, LinkStats, PathReport } from "./peer/link.js";
 export type { PathStats } from "./peer/path-feedback.js";
 export type { OutboundStats } from "./peer/sender.js";
 export { Server } from "./server.js";

@@ -11,8 +11,7 @@ import {
 import { ConnectionError, ForbiddenError, ProtocolError, StreamNotFoundError } from "./errors.js";
 import { log } from "./log.js";
 import type { Engine, IceServer, PeerConfig } from "./peer/engine.js";
-import { type Delivery, PeerLink } from "./peer/link.js";
-import type { PathStats } from "./peer/path-feedback.js";
+import { type Delivery, type PathReport, PeerLink } from "./peer/link.js";
 import { relayEngine } from "./peer/relay.js";
 import { OutboundQueue } from "./peer/sender.js";
 import {
@@ -53,7 +52,7 @@ export interface ClientStats {
   link?: ReturnType<PeerLink["stats"]>;
   /** On a protocol-3 WebRTC link: what the reports say of the path to the client (see
    * `Client.linkStats`). */
-  path?: PathStats & { expiredOnArrival: number };
+  path?: PathReport;
 }
 
 export interface SessionContext {
@@ -66,6 +65,7 @@ export interface SessionContext {
   linkTimeoutMs: number;
   streams(): StreamManager | undefined;
   upstreamProgress: UpstreamProgress;
+  pathReported(clientId: string, report: PathReport): void;
 }
 
 /** A remote client as one of a stream's subscribers; its id is the client id. */
@@ -353,6 +353,7 @@ export class ClientSession {
     link.on("message", (delivery, streamId, seq, body) =>
       this.receive(delivery, streamId, seq, body),
     );
+    link.on("path", (report) => this.ctx.pathReported(this.id, report));
     link.on("close", (reason) => {
       if (this.link !== link) return; // replaced
       this.link = undefined;

@@ -3,6 +3,7 @@ import { ConnectionError, InvalidArgumentError } from "./errors.js";
 import { log } from "./log.js";
 import type { Engine } from "./peer/engine.js";
 import { loadEngine } from "./peer/engines.js";
+import type { PathReport } from "./peer/link.js";
 import { ClientSession, type ClientStats } from "./server-session.js";
 import { SignalingServer } from "./signaling/server.js";
 import { mintTurnCredentials } from "./signaling/turn.js";
@@ -20,6 +21,9 @@ interface ServerEvents {
   clientConnected: [clientId: string];
   /** A client is gone and everything it held is released. */
   clientDisconnected: [clientId: string];
+  /** What the path reports say of the way to a client, each time one comes (~10 a second on
+   * a protocol-3 WebRTC link): follow `capacityBytesPerSecond` to size what you push to it. */
+  path: [clientId: string, report: PathReport];
 }
 
 /**
@@ -105,6 +109,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
           linkTimeoutMs: d.linkTimeoutMs,
           streams: () => this.streams,
           upstreamProgress: this.upstreamProgress,
+          pathReported: (clientId, report) => this.emit("path", clientId, report),
         },
         (s) => {
           this.sessions.delete(s.id);

@@ -64,6 +64,8 @@ export interface LinkEvents {
   ];
   /** A coded realtime message arrived older than its age bound and was dropped. */
   expired: [streamId: number, seq: number];
+  /** A path report came (coded links, ~10 a second): what it says now. */
+  path: [PathReport];
   /** The link is gone for good; `reason` says why. */
   close: [reason: string];
   state: [PeerState];
@@ -79,10 +81,13 @@ export interface LinkOptions {
   coded?: boolean;
 }
 
+/** What the reports say of the path, and what arrived too old. */
+export type PathReport = PathStats & { expiredOnArrival: number };
+
 /** What `Client.linkStats()` reports. */
 export interface LinkStats {
   lanes: Record<Delivery, ReassemblerStats & { bufferedAmount: number }>;
-  path: (PathStats & { expiredOnArrival: number }) | undefined;
+  path: PathReport | undefined;
 }
 
 interface Lane {
@@ -254,6 +259,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   private takeReport(feedback: PathFeedback, data: Uint8Array): void {
     try {
       feedback.onReport(readReport(data));
+      this.emit("path", { ...feedback.stats, expiredOnArrival: this.expiredOnArrival });
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.lanes.realtime.reassembler.stats.framesInvalid++;

@@ -22,6 +22,12 @@ export interface ImpairedLink {
   /** Drops every UDP packet (a firewall that blocks UDP), or stops doing so; "from-ns":
    * only those the namespace sends. */
   blockUdp(blocked: boolean, direction?: "both" | "from-ns"): void;
+  /** Sets TCP congestion control on the link's routes, both ends (`ip route … congctl`): this
+   * machine's default is BBR, and a namespace may only pick what the host allows. */
+  setCongestionControl(algorithm: "cubic" | "bbr" | "reno"): void;
+  /** The congestion control of this side's TCP connections to the namespace, as `ss -ti`
+   * shows it (undefined: no connection). */
+  tcpCongestionControl(): string | undefined;
   /** Removes the link and namespace; resolves with the packets forwarded and dropped. */
   close(): Promise<{ toNs: LinkCounts; fromNs: LinkCounts }>;
 }
@@ -118,6 +124,15 @@ export async function createImpairedLink({
     blockUdp(blocked, direction = "both") {
       const only = blocked && direction === "from-ns" ? " from-ns" : "";
       relay.stdin.write(`udp ${blocked ? "off" : "on"}${only}\n`);
+    },
+    setCongestionControl(algorithm) {
+      const cc = ["congctl", algorithm];
+      ip("route", "replace", `${nsAddress}/32`, "dev", hostIf, "src", hostAddress, ...cc);
+      ip("-n", ns, "route", "replace", `${hostAddress}/32`, "dev", nsIf, "src", nsAddress, ...cc);
+    },
+    tcpCongestionControl() {
+      const out = execFileSync("ss", ["-tin", "dst", nsAddress], { encoding: "utf8" });
+      return /\b(cubic|bbr|reno)\b/.exec(out)?.[1];
     },
     async close() {
       relay.stdin.end();

@@ -1,7 +1,7 @@
 // 30 fps × 50 KB frames from this process to a viewer (lossy-viewer.ts) at the far end of an
 // impaired link, through conduit or plain Socket.IO. The link's loss is switched on once the
 // viewer has connected and subscribed, and off after: streaming under loss is measured, not
-// connecting. Used by test/loss and by the bench's loss-latency case.
+// connecting. Used by test/loss and by the bench's WAN matrix.
 import { createServer } from "node:http";
 import { type Socket, Server as SocketIoServer } from "socket.io";
 import type { Delivery, EngineName, SubscriberStats } from "../../src/index.js";
@@ -24,9 +24,21 @@ export type ViewerResult = ReceiveSummary & {
 
 export interface LossyRun {
   received: ViewerResult;
+  /** Socket.IO: the sending side's TCP congestion control, as `ss` saw it mid-run. */
+  congestionControl?: string;
   /** The server's view of the one subscriber (conduit only). */
   sender?: SubscriberStats;
   viewerExitCode: number | null;
+}
+
+export interface StreamOptions {
+  frameBytes?: number;
+  /** The viewer stops this long after subscribing: what has not come by then did not. */
+  deadlineMs?: number;
+}
+
+function deadline(options: StreamOptions): Record<string, string> {
+  return options.deadlineMs === undefined ? {} : { DEADLINE_MS: String(options.deadlineMs) };
 }
 
 function startViewer(res: Resources, link: ImpairedLink, env: Record<string, string>) {
@@ -63,7 +75,11 @@ export async function streamConduit(
   delivery: Delivery,
   frames: number,
   loss: number,
-  options: { maxAgeMs?: number; frameBytes?: number } = {},
+  options: StreamOptions & {
+    maxAgeMs?: number;
+    /** Size each frame by conduit's rate advice (the subscriber's path capacity). */
+    followAdvice?: boolean;
+  } = {},
 ): Promise<LossyRun> {
   const { maxAgeMs, frameBytes = FRAME_BYTES } = options;
   const { server, streams } = await startServer(res, engine, {
@@ -82,11 +98,20 @@ export async function streamConduit(
     MODE: "conduit",
     ENGINE: engine,
     SERVER_PORT: String(server.port),
+    ...deadline(options),
   });
+  // An encoder told the path's capacity: a frame's worth of 80 % of it, 2 KB at least.
+  const advised = () => {
+    const capacity = server.clientStats()[0]?.path?.capacityBytesPerSecond;
+    if (capacity === undefined) return frameBytes;
+    return Math.round(Math.max(2_000, Math.min(frameBytes, (0.8 * capacity) / FPS)));
+  };
   await unlessViewerEnds(subscribed);
   let sender: SubscriberStats | undefined;
   await underLoss(link, loss, async () => {
-    await sendFrames(frames, FPS, frameBytes, (m) => stream.push(m));
+    await sendFrames(frames, FPS, options.followAdvice ? advised : frameBytes, (m) =>
+      stream.push(m),
+    );
     sender = Object.values(stream.subscriberStats())[0];
     if (process.env.DEBUG_LINK)
       console.log("server path", JSON.stringify(server.clientStats()[0]?.path));
@@ -101,6 +126,7 @@ export async function streamSocketIo(
   link: ImpairedLink,
   frames: number,
   loss: number,
+  options: StreamOptions = {},
 ): Promise<LossyRun> {
   const http = createServer();
   const io = new SocketIoServer(http, { maxHttpBufferSize: 1e8 });
@@ -112,12 +138,16 @@ export async function streamSocketIo(
   const { viewer, result, unlessViewerEnds } = startViewer(res, link, {
     MODE: "socket.io",
     SERVER_PORT: String(port),
+    ...deadline(options),
   });
   const socket = await unlessViewerEnds(connected);
+  const congestionControl = link.tcpCongestionControl();
   await underLoss(link, loss, async () => {
-    await sendFrames(frames, FPS, FRAME_BYTES, (m) => socket.emit("frame", m));
+    await sendFrames(frames, FPS, options.frameBytes ?? FRAME_BYTES, (m) =>
+      socket.emit("frame", m),
+    );
     socket.emit("end");
     await result;
   });
-  return { received: await result, viewerExitCode: await exitCode(viewer) };
+  return { received: await result, congestionControl, viewerExitCode: await exitCode(viewer) };
 }

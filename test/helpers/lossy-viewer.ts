@@ -1,7 +1,8 @@
 // The receiving end of the loss tests and bench, run in the far namespace of an impaired link.
 // Receives numbered frames from the server until the stream ends and prints one line:
 // "result <json>" with what arrived, in what order, how late, and what conduit counted as lost.
-// env: MODE (conduit | socket.io), ENGINE, SERVER_HOST, SERVER_PORT, STREAM.
+// env: MODE (conduit | socket.io), ENGINE, SERVER_HOST, SERVER_PORT, STREAM; DEADLINE_MS: stop
+// receiving this long after subscribing (what has not come by then counts as not delivered).
 import { io } from "socket.io-client";
 import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
 import { PASSWORD } from "./net.js";
@@ -11,9 +12,16 @@ const env = process.env;
 const seen: number[] = [];
 const latencies: number[] = [];
 let intact = true;
+let bytes = 0;
+
+/** Ends the receiving at DEADLINE_MS from now, if set. */
+function stopAtDeadline(stop: () => void): void {
+  if (env.DEADLINE_MS) setTimeout(stop, Number(env.DEADLINE_MS)).unref();
+}
 function receive(m: FrameMessage): void {
   latencies.push(performance.timeOrigin + performance.now() - m.sentAt);
   seen.push(m.n);
+  bytes += m.frame.byteLength;
   intact &&= frameIsIntact(m);
 }
 
@@ -21,6 +29,7 @@ let conduit: { lost: number; expired: number; ageP99?: number; rebuilt?: number 
 if (env.MODE === "socket.io") {
   const socket = io(`http://${env.SERVER_HOST}:${env.SERVER_PORT}`, { transports: ["websocket"] });
   await new Promise<void>((resolve) => {
+    stopAtDeadline(resolve);
     socket.on("frame", (m: FrameMessage) => receive(m));
     socket.on("end", () => resolve());
   });
@@ -39,6 +48,7 @@ if (env.MODE === "socket.io") {
   streams.registerClientHandlers(client);
   await client.connect();
   const subscription = streams.subscribe(env.STREAM ?? "frames");
+  stopAtDeadline(() => subscription.close());
   for await (const m of subscription) receive(m as FrameMessage);
   const { lost, expired, ageMs } = subscription.stats;
   const rebuilt = client.linkStats()?.lanes.realtime.messagesRebuilt;
@@ -46,4 +56,6 @@ if (env.MODE === "socket.io") {
   if (env.DEBUG_LINK) Object.assign(conduit, { link: client.linkStats() });
   await client.close();
 }
-console.log(`result ${JSON.stringify({ ...summarize(seen, latencies), intact, ...conduit })}`);
+console.log(
+  `result ${JSON.stringify({ ...summarize(seen, latencies, bytes), intact, ...conduit })}`,
+);

@@ -16,11 +16,12 @@ export function frameIsIntact(m: FrameMessage): boolean {
   return Buffer.compare(Buffer.from(m.frame), Buffer.from(expected)) === 0;
 }
 
-/** Sends frames 1..count at `fps`, on schedule: a late tick does not push the others back. */
+/** Sends frames 1..count at `fps`, on schedule: a late tick does not push the others back.
+ * `size`: bytes per frame, or a function picking each frame's (a sender following advice). */
 export async function sendFrames(
   count: number,
   fps: number,
-  size: number,
+  size: number | (() => number),
   send: (m: FrameMessage) => unknown,
 ): Promise<void> {
   const interval = 1000 / fps;
@@ -28,7 +29,8 @@ export async function sendFrames(
   for (let n = 1; n <= count; n++) {
     const wait = start + (n - 1) * interval - performance.now();
     if (wait > 0) await delay(wait);
-    await send({ n, sentAt: now(), frame: pattern(size, n) });
+    const bytes = typeof size === "number" ? size : size();
+    await send({ n, sentAt: now(), frame: pattern(bytes, n) });
   }
 }
 
@@ -39,6 +41,9 @@ export interface ReceiveSummary {
   p50: number;
   p99: number;
   max: number;
+  /** Frames that arrived within 100 ms, and the frame bytes that arrived. */
+  within100: number;
+  bytes: number;
   first: number;
   last: number;
 }
@@ -49,7 +54,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** `seen`: frame numbers in arrival order; `latencies`: one-way milliseconds, same order. */
-export function summarize(seen: number[], latencies: number[]): ReceiveSummary {
+export function summarize(seen: number[], latencies: number[], bytes = 0): ReceiveSummary {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     count: seen.length,
@@ -58,6 +63,8 @@ export function summarize(seen: number[], latencies: number[]): ReceiveSummary {
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
+    within100: latencies.filter((l) => l <= 100).length,
+    bytes,
     first: seen[0] ?? 0,
     last: seen[seen.length - 1] ?? 0,
   };

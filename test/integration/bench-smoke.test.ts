@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { browserUnavailable } from "../../bench/browser.js";
 import { natsServerUnavailable } from "../../bench/fanout.js";
+import { WAN_SYSTEMS } from "../../bench/wan.js";
 import { burstUnavailable } from "../../bench/werift-burst.js";
 import { impairedLinkUnavailable } from "../helpers/impaired-link.js";
 import { Resources } from "../helpers/net.js";
@@ -13,7 +14,7 @@ import { exitCode, runTs } from "../helpers/process.js";
 const res = new Resources();
 afterEach(() => res.closeAll());
 
-// --quick takes about 130 s alone on a 2-core machine; the full suite runs beside it.
+// --quick takes about 200 s alone on a 2-core machine; the full suite runs beside it.
 it("npm run bench -- --quick runs every system and writes well-formed rows", {
   timeout: 420_000,
 }, async () => {
@@ -33,7 +34,8 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
       direction?: string;
     }[];
   };
-  const systems = new Set(result.rows.map((r) => r.system));
+  const isWan = (r: { case: string }) => r.case.startsWith("wan-");
+  const systems = new Set(result.rows.filter((r) => !isWan(r)).map((r) => r.system));
   expect([...systems].sort()).toEqual([
     "conduit:node-datachannel",
     "conduit:werift",
@@ -41,8 +43,14 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
     "raw:werift",
     "socket.io",
   ]);
-  // The loss case needs root (a namespace and TUN devices); without it, it is skipped.
-  const lossCase = impairedLinkUnavailable() === undefined ? ["loss-latency-50KB"] : [];
+  // The WAN matrix needs root (a namespace and TUN devices); without it, it is skipped.
+  // --quick runs its 2 % loss profile, every system.
+  const wanCase = impairedLinkUnavailable() === undefined ? ["wan-25ms-2%"] : [];
+  if (wanCase.length > 0) {
+    expect(new Set(result.rows.filter(isWan).map((r) => r.system))).toEqual(
+      new Set(WAN_SYSTEMS.map(([system]) => system)),
+    );
+  }
   // So does the browser case, which needs Chromium too.
   const browserCase = browserUnavailable() === undefined ? ["browser-100KB"] : [];
   const clusterCase = natsServerUnavailable() === undefined ? ["fanout-2-processes-50KB"] : [];
@@ -53,7 +61,7 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
       "fanout-50KB",
       "latency-500KB",
       "latency-50KB",
-      ...lossCase,
+      ...wanCase,
       ...browserCase,
       ...clusterCase,
       ...burstCase,
@@ -65,7 +73,9 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
     p50_ms: "ms",
     p99_ms: "ms",
     mb_per_s: "MB/s",
-    lost_pct: "%",
+    delivered_pct: "%",
+    within_100ms_pct: "%",
+    goodput_mb_per_s: "MB/s",
     max_subscribers: "subscribers",
     cpu_pct: "%",
     rss_mb: "MB",
@@ -77,7 +87,15 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
     received: "frames of 90",
     lost: "frames",
   };
-  const counts = ["lost_pct", "receive_buffer_errors", "retransmitted", "lost"];
+  // Counts, and what a system that delivered nothing in time measures.
+  const counts = [
+    "delivered_pct",
+    "within_100ms_pct",
+    "goodput_mb_per_s",
+    "receive_buffer_errors",
+    "retransmitted",
+    "lost",
+  ];
   for (const row of result.rows) {
     expect(Object.keys(units)).toContain(row.metric);
     expect(row.unit).toBe(units[row.metric]);

@@ -1,6 +1,7 @@
 // Protocol 3's coded realtime lane between real peers on loopback: negotiated in hello, so a
 // protocol-2 client still gets plain frames; ages and path figures reach the application.
 import { afterEach, describe, expect, it } from "vitest";
+import type { PathReport } from "../../src/index.js";
 import { FRAME_KIND_KEEPALIVE, FRAME_KIND_MESSAGE, readFrame } from "../../src/wire/frame.js";
 import { FRAME_KIND_PIECE } from "../../src/wire/pieces.js";
 import { Reassembler } from "../../src/wire/reassembler.js";
@@ -60,7 +61,13 @@ describe.each(ENGINES)("coded realtime (%s)", (engine) => {
     const stream = streams.create("video", { maxAgeMs: 2000 });
     const received: number[] = [];
     streams.onClientStream("up", () => {});
+    const serverHeard = new Promise<PathReport>((resolve) =>
+      server.on("path", (_clientId, report) => report.rttMs !== undefined && resolve(report)),
+    );
     const { client, streams: clientStreams } = await connectClient(res, server, engine);
+    const clientHeard = new Promise<PathReport>((resolve) =>
+      client.on("path", (report) => report.rttMs !== undefined && resolve(report)),
+    );
     const subscription = clientStreams.subscribe("video");
     await until(() => stream.subscriberCount === 1, "subscribed");
     (async () => {
@@ -80,5 +87,8 @@ describe.each(ENGINES)("coded realtime (%s)", (engine) => {
     expect(subscription.stats.expired).toBe(0);
     expect(client.linkStats()?.lanes.realtime.messagesCompleted).toBeGreaterThanOrEqual(3);
     expect(server.clientStats()[0]?.path?.clockOffsetMs).toBeDefined();
+    // The same figures come as events, for an application to follow.
+    expect((await clientHeard).rttMs).toBeGreaterThanOrEqual(0);
+    expect((await serverHeard).rttMs).toBeGreaterThanOrEqual(0);
   });
 });

@@ -1,0 +1,96 @@
+// The WAN matrix: 30 fps frames to a viewer across an impaired link (test/helpers/impair.py;
+// needs root), per link profile and system, in one run. conduit: realtime with a fixed 50 KB
+// sender and with one that sizes its frames by conduit's rate advice, and reliable, on both
+// engines; Socket.IO over TCP with CUBIC and with BBR (set on the link's routes, confirmed
+// with `ss`). The viewer runs in its own process at the far end of the link.
+import type { EngineName } from "../src/index.js";
+import type { ImpairedLink } from "../test/helpers/impaired-link.js";
+import { FPS, type LossyRun, streamConduit, streamSocketIo } from "../test/helpers/lossy-stream.js";
+import { Resources } from "../test/helpers/net.js";
+
+export interface LinkProfile {
+  name: string;
+  delayMs: number;
+  loss: number;
+}
+
+export const PROFILES: LinkProfile[] = [
+  { name: "25ms-0%", delayMs: 25, loss: 0 },
+  { name: "25ms-1%", delayMs: 25, loss: 0.01 },
+  { name: "25ms-2%", delayMs: 25, loss: 0.02 },
+  { name: "50ms-1%", delayMs: 50, loss: 0.01 },
+];
+
+/** How long after the last frame is sent the viewer still waits for what is in flight. */
+const GRACE_MS = 5_000;
+
+export interface WanResult {
+  deliveredPct: number;
+  /** One-way latency of the frames that arrived; not a finite number when none did. */
+  p50: number;
+  p99: number;
+  within100Pct: number;
+  goodputMBps: number;
+  /** Socket.IO: the congestion control `ss` saw on the sender's connection. */
+  congestionControl?: string;
+}
+
+type Run = (res: Resources, link: ImpairedLink, frames: number, loss: number) => Promise<LossyRun>;
+
+const conduit = (
+  engine: EngineName,
+  delivery: "realtime" | "reliable",
+  followAdvice = false,
+): Run => {
+  return (res, link, frames, loss) =>
+    streamConduit(res, link, engine, delivery, frames, loss, {
+      followAdvice,
+      deadlineMs: deadline(frames),
+    });
+};
+
+const socketIo = (algorithm: "cubic" | "bbr"): Run => {
+  return (res, link, frames, loss) => {
+    link.setCongestionControl(algorithm);
+    return streamSocketIo(res, link, frames, loss, { deadlineMs: deadline(frames) });
+  };
+};
+
+export const WAN_SYSTEMS: [string, Run][] = [
+  ["conduit:node-datachannel realtime", conduit("node-datachannel", "realtime")],
+  ["conduit:node-datachannel realtime, advice", conduit("node-datachannel", "realtime", true)],
+  ["conduit:node-datachannel reliable", conduit("node-datachannel", "reliable")],
+  ["conduit:werift realtime", conduit("werift", "realtime")],
+  ["conduit:werift realtime, advice", conduit("werift", "realtime", true)],
+  ["conduit:werift reliable", conduit("werift", "reliable")],
+  ["socket.io cubic", socketIo("cubic")],
+  ["socket.io bbr", socketIo("bbr")],
+];
+
+function deadline(frames: number): number {
+  return (frames / FPS) * 1000 + GRACE_MS;
+}
+
+export async function wanRun(
+  link: ImpairedLink,
+  run: Run,
+  frames: number,
+  loss: number,
+): Promise<WanResult> {
+  const res = new Resources();
+  try {
+    const result = await run(res, link, frames, loss);
+    if (result.viewerExitCode !== 0) throw new Error(`viewer exited with ${result.viewerExitCode}`);
+    const { p50, p99, count, within100, bytes } = result.received;
+    return {
+      deliveredPct: (100 * count) / frames,
+      p50,
+      p99,
+      within100Pct: (100 * within100) / frames,
+      goodputMBps: bytes / 1e6 / (frames / FPS),
+      ...(result.congestionControl ? { congestionControl: result.congestionControl } : {}),
+    };
+  } finally {
+    await res.closeAll();
+  }
+}
