@@ -269,6 +269,60 @@ describe.skipIf(noImpairedLink !== undefined)("browser link restart", () => {
   });
 });
 
+describe.skipIf(noImpairedLink !== undefined)("browser on a lossy link", () => {
+  it("Chromium rebuilds realtime frames that lost packets from their repair pieces", async () => {
+    const link = await createImpairedLink({ delayMs: 5, loss: 0, seed: 3 });
+    res.add(() => link.close().then(() => undefined));
+    const dir = mkdtempSync(join(tmpdir(), "conduit-chromium-"));
+    res.add(() => rmSync(dir, { recursive: true, force: true }));
+    const behindLink = await launchChromium({
+      wrapper: (executable) => createWrapper(link.ns, executable, dir),
+    });
+    res.add(() => behindLink.close());
+    const { server, streams, url } = await startServer(link.hostAddress);
+    const stream = streams.create("frames", { maxAgeMs: 5000, bufferSize: 300 });
+    const page = await openPage(`${url}/index.html`, behindLink);
+    const received = page.evaluate(
+      inPage(
+        server.port,
+        PASSWORD,
+        `const pattern = ${PATTERN};
+         let intact = 0, broken = 0;
+         window.__rebuilt = () => window.__client.linkStats()?.lanes.realtime.messagesRebuilt ?? 0;
+         const sub = streams.subscribe("frames");
+         for await (const m of sub) {
+           if (m.frame.every((b, i) => b === pattern(m.n, i))) intact++; else broken++;
+         }
+         return { intact, broken, rebuilt: window.__rebuilt() };`,
+      ),
+    ) as Promise<{ intact: number; broken: number; rebuilt: number }>;
+    await until(() => stream.subscriberCount === 1, "the page subscribed", 20_000);
+    let n = 0;
+    const push = async (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        await stream.push({ n: ++n, frame: frame(n, 20_000) });
+        await new Promise((r) => setTimeout(r, 1000 / 30));
+      }
+    };
+    // 3 % of packets lost each way: the server sees it in the page's reports and adds repair.
+    link.setLoss(0.03);
+    const rebuilt = () => page.evaluate("window.__rebuilt?.() ?? 0") as Promise<number>;
+    const start = performance.now();
+    while ((await rebuilt()) < 5) {
+      await push(200);
+      if (performance.now() - start > 20_000) throw new Error("no frame rebuilt in 20 s");
+    }
+    link.setLoss(0);
+    await stream.close();
+    const result = await received;
+    console.log(`Chromium on a 3 % lossy link: ${JSON.stringify(result)} of ${n} frames`);
+    expect(result.rebuilt).toBeGreaterThanOrEqual(5);
+    expect(result.broken).toBe(0);
+    expect(result.intact).toBeGreaterThan(0);
+  });
+});
+
 describe("demo pages", () => {
   async function startDemo(): Promise<string> {
     const demo = runTs(res, "examples/demo-server.ts", { HOST: ns.hostAddress, PORT: "0" });

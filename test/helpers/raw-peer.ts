@@ -9,6 +9,7 @@ import type {
 } from "../../src/peer/engine.js";
 import { loadEngine } from "../../src/peer/engines.js";
 import type { Delivery } from "../../src/peer/link.js";
+import { isKeepalive } from "../../src/wire/frame.js";
 import { PASSWORD, type Resources } from "./net.js";
 
 type Reply = { ok: boolean; error?: { code: string; message: string } } & Record<string, unknown>;
@@ -17,6 +18,7 @@ export interface RawPeer {
   socket: Socket;
   peer: EnginePeer;
   channels: Record<Delivery, EngineChannel>;
+  /** Frames received, keepalives left out (one comes every linkTimeoutMs / 5). */
   received: Uint8Array[];
   /** Settles when the server's answer has arrived. */
   answered: Promise<void>;
@@ -96,7 +98,9 @@ export async function rawPeer(
       {
         open: () => open(),
         close: () => {},
-        message: (d) => received.push(Uint8Array.from(d)),
+        message: (d) => {
+          if (!isKeepalive(d)) received.push(Uint8Array.from(d));
+        },
         bufferedAmountLow: () => {},
       },
     );
