@@ -32,6 +32,7 @@ export const WERIFT_FIXES = [
 const TSN_MODULO = 2 ** 32;
 const HALF_TSN = 2 ** 31;
 const DATA_LAST_FRAGMENT = 1;
+const DATA_FIRST_FRAGMENT = 2;
 const DCEP_OPEN = 3;
 const SACK_CHUNK = 3;
 const DCEP_PPID = 50;
@@ -379,8 +380,11 @@ function fixSctpPrototype(sctp: SctpMethods, crc32c: (data: Buffer) => number): 
         this.receive(...message);
       }
     }
+    // Only what the sender gave up on is dropped: fragments up to its new cumulative TSN. The
+    // cumulative TSN may have gone further, over data that had come out of order; a message
+    // among that data still missing a fragment is still coming (werift pruned it too).
     for (const inbound of Object.values(this.inboundStreams)) {
-      this.advertisedRwnd += inbound.pruneChunks(this.lastReceivedTsn);
+      this.advertisedRwnd += inbound.pruneChunks(chunk.cumulativeTsn);
     }
   };
   sctp.sendSack = async function (this: Sctp): Promise<void> {
@@ -425,25 +429,33 @@ function fixSctpPrototype(sctp: SctpMethods, crc32c: (data: Buffer) => number): 
   // abandoning a chunk marked the first chunk of the same type, not the chunk's own message.
   sctp.maybeAbandon = function (this: Sctp, chunk: SentChunk): boolean {
     if (chunk.abandoned) return true;
-    const abandon =
+    const spent =
       (chunk.maxRetransmits !== undefined && chunk.maxRetransmits < chunk.sentCount) ||
       (chunk.expiry !== undefined && chunk.expiry < Date.now() / 1000);
-    if (!abandon) return false;
+    if (!spent) return false;
+    // The whole message, and only it: its fragments have consecutive TSNs on its stream,
+    // from its first fragment to its last. The chunks beside it in the queue may be another
+    // stream's (a reliable message's): those are not abandoned.
     const at = this.sentQueue.indexOf(chunk);
-    const abandonOne = (other: SentChunk) => {
+    const fragment = (step: number) => {
+      const other = this.sentQueue[at + step];
+      const adjacent = other?.tsn === (chunk.tsn + step + TSN_MODULO) % TSN_MODULO;
+      return adjacent && other.streamId === chunk.streamId ? other : undefined;
+    };
+    const abandon = (other: SentChunk) => {
       other.abandoned = true;
       other.retransmit = false;
-      return (other.flags & DATA_LAST_FRAGMENT) !== 0;
     };
-    // The whole message: back to its first fragment (the one after a last fragment)...
-    for (let i = at - 1; i >= 0; i--) {
-      const other = this.sentQueue[i] as SentChunk;
-      if (other.flags & DATA_LAST_FRAGMENT) break;
-      abandonOne(other);
+    abandon(chunk);
+    for (let step = 0; !((fragment(step) as SentChunk).flags & DATA_FIRST_FRAGMENT); step--) {
+      const previous = fragment(step - 1);
+      if (!previous) break;
+      abandon(previous);
     }
-    // ...and on to its last.
-    for (let i = at; i < this.sentQueue.length; i++) {
-      if (abandonOne(this.sentQueue[i] as SentChunk)) break;
+    for (let step = 0; !((fragment(step) as SentChunk).flags & DATA_LAST_FRAGMENT); step++) {
+      const next = fragment(step + 1);
+      if (!next) break;
+      abandon(next);
     }
     return true;
   };
