@@ -8,6 +8,7 @@ import {
   associationOf,
   channelPair,
   filterDataChunks,
+  opened,
   weriftPair,
 } from "../helpers/werift-pair.js";
 
@@ -111,6 +112,50 @@ describe("werift fix", () => {
       expect(got).toEqual(Array.from({ length: MESSAGES }, (_, i) => i + 1));
     });
   }
+
+  describe("a realtime message abandoned beside a reliable one", () => {
+    // The two lanes share one association, as conduit's do: a realtime message (stream 0, zero
+    // retransmits) is sent, then reliable ones (stream 1) of 7 fragments each. Lost (first
+    // try only): the realtime message, and `lostFragment` of the first reliable message.
+    async function lanes(lostFragment: (reliableTsns: number[]) => number) {
+      let realtime!: RTCDataChannel;
+      let reliable!: RTCDataChannel;
+      let received!: RTCDataChannel;
+      const { a } = await weriftPair(res, (a, b) => {
+        realtime = a.createDataChannel("rt", {
+          negotiated: true,
+          id: 0,
+          ordered: false,
+          maxRetransmits: 0,
+        });
+        reliable = a.createDataChannel("rel", { negotiated: true, id: 1, ordered: true });
+        b.createDataChannel("rt", { negotiated: true, id: 0, ordered: false });
+        received = b.createDataChannel("rel", { negotiated: true, id: 1, ordered: true });
+      });
+      await Promise.all([realtime, reliable, received].map(opened));
+      const got = collect(received);
+      const reliableTsns: number[] = [];
+      let realtimeTsn: number | undefined;
+      filterDataChunks(associationOf(a), (chunk, transmission) => {
+        const { streamId } = chunk as unknown as { streamId: number };
+        if (streamId === 0) realtimeTsn ??= chunk.tsn;
+        else if (transmission === 1) reliableTsns.push(chunk.tsn);
+        if (transmission > 1) return true;
+        return chunk.tsn !== realtimeTsn && chunk.tsn !== lostFragment(reliableTsns);
+      });
+      return { realtime, reliable, got };
+    }
+
+    it("a forward TSN over it keeps the reliable fragments that came out of order", async () => {
+      // The forward TSN comes before the lost fragment's retransmission; the receiver's
+      // cumulative TSN moves over the fragments that came after the gap, and werift pruned them.
+      const { realtime, reliable, got } = await lanes((tsns) => tsns[4] ?? -1);
+      realtime.send(numbered(0, 100));
+      for (let n = 1; n <= 20; n++) reliable.send(numbered(n, 8000));
+      await until(() => got.length === 20, "all 20 reliable messages", 10_000);
+      expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    });
+  });
 
   it("asks for a large UDP receive buffer", async () => {
     const read = (name: string) => Number(readFileSync(`/proc/sys/net/core/${name}`, "utf8"));
