@@ -113,8 +113,6 @@ export async function streamConduit(
       stream.push(m),
     );
     sender = Object.values(stream.subscriberStats())[0];
-    if (process.env.DEBUG_LINK)
-      console.log("server path", JSON.stringify(server.clientStats()[0]?.path));
     await stream.close();
     await result;
   });

@@ -53,7 +53,6 @@ if (env.MODE === "socket.io") {
   const { lost, expired, ageMs } = subscription.stats;
   const rebuilt = client.linkStats()?.lanes.realtime.messagesRebuilt;
   conduit = { lost, expired, ageP99: ageMs?.p99, rebuilt };
-  if (env.DEBUG_LINK) Object.assign(conduit, { link: client.linkStats() });
   await client.close();
 }
 console.log(
