@@ -27,6 +27,7 @@ export const WERIFT_FIXES = [
   "sctp-tsn-order",
   "sctp-flight-size",
   "sctp-abandon",
+  "sctp-forward-tsn",
 ] as const;
 
 const TSN_MODULO = 2 ** 32;
@@ -447,15 +448,17 @@ function fixSctpPrototype(sctp: SctpMethods, crc32c: (data: Buffer) => number): 
       other.retransmit = false;
     };
     abandon(chunk);
-    for (let step = 0; !((fragment(step) as SentChunk).flags & DATA_FIRST_FRAGMENT); step--) {
-      const previous = fragment(step - 1);
+    for (let step = -1, current = chunk; !(current.flags & DATA_FIRST_FRAGMENT); step--) {
+      const previous = fragment(step);
       if (!previous) break;
       abandon(previous);
+      current = previous;
     }
-    for (let step = 0; !((fragment(step) as SentChunk).flags & DATA_LAST_FRAGMENT); step++) {
-      const next = fragment(step + 1);
+    for (let step = 1, current = chunk; !(current.flags & DATA_LAST_FRAGMENT); step++) {
+      const next = fragment(step);
       if (!next) break;
       abandon(next);
+      current = next;
     }
     return true;
   };

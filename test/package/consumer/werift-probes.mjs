@@ -101,9 +101,36 @@ await probe("sctp-flight-size", () => {
 });
 
 await probe("sctp-abandon", () => {
-  const chunk = { flags: 3, maxRetransmits: 0, sentCount: 1 };
-  sctp.sentQueue = [chunk];
-  return sctp.maybeAbandon(chunk) === true && chunk.abandoned === true;
+  // A lost realtime chunk between two reliable fragments: only it is abandoned.
+  const reliable = (tsn, flags) => ({ tsn, flags, streamId: 1, sentCount: 1 });
+  const chunk = { tsn: 11, flags: 3, streamId: 0, maxRetransmits: 0, sentCount: 1 };
+  sctp.sentQueue = [reliable(10, 2), chunk, reliable(12, 0)];
+  return (
+    sctp.maybeAbandon(chunk) === true &&
+    chunk.abandoned === true &&
+    !sctp.sentQueue[0].abandoned &&
+    !sctp.sentQueue[2].abandoned
+  );
+});
+
+await probe("sctp-forward-tsn", () => {
+  // Fragments 21 and 22 of a reliable message came after a gap at 20 (the realtime message
+  // the sender gives up on); its fragment 23 is still coming.
+  const inbound = sctp.getInboundStream(1);
+  inbound.reassembly = [21, 22].map((tsn) => ({
+    tsn,
+    flags: tsn === 21 ? 2 : 0,
+    streamId: 1,
+    streamSeqNum: 0,
+    userData: Buffer.alloc(1),
+  }));
+  Object.assign(sctp, {
+    lastReceivedTsn: 19,
+    sackMisOrdered: new Set([21, 22]),
+    sackDuplicates: [],
+  });
+  sctp.receiveForwardTsnChunk({ cumulativeTsn: 20, streams: [] });
+  return sctp.lastReceivedTsn === 22 && inbound.reassembly.length === 2;
 });
 
 console.log(JSON.stringify(probes));
