@@ -12,10 +12,12 @@ const MIN_CUT_INTERVAL_MS = 200;
 
 /**
  * Paces a coded realtime lane at the rate the path carries without a queue (docs/PROTOCOL.md
- * §5.4). Unpaced until the receiver first reports a queue: a clean path costs nothing. Then,
- * each report: a queue over TARGET_QUEUE_MS cuts the rate to DECREASE × what the receiver got;
- * a short one lets it grow. What waits for the pacer stays in conduit's queue, where it can
- * still be dropped for its age, rather than in the engine, where it cannot.
+ * §5.4). Unpaced until the reports show a queue on a path that also loses packets: a clean
+ * path costs nothing, and a queue without loss (a loaded CPU, an engine slower than the
+ * stream) is left to the engine's own backpressure, as before. Then, each report: a queue
+ * over TARGET_QUEUE_MS cuts the rate to DECREASE × what the receiver got; a short one lets
+ * it grow. What waits for the pacer stays in conduit's queue, where it can still be dropped
+ * for its age, rather than in the engine, where it cannot.
  */
 export class RealtimePacer {
   private rate = Number.POSITIVE_INFINITY;
@@ -28,10 +30,14 @@ export class RealtimePacer {
     return this.rate;
   }
 
-  onReport(queueDelayMs: number | undefined, deliveredBytesPerSecond: number | undefined): void {
+  onReport(
+    queueDelayMs: number | undefined,
+    deliveredBytesPerSecond: number | undefined,
+    loss: number,
+  ): void {
     if (queueDelayMs === undefined || deliveredBytesPerSecond === undefined) return;
     const now = performance.now();
-    if (queueDelayMs > TARGET_QUEUE_MS) {
+    if (queueDelayMs > TARGET_QUEUE_MS && (loss > 0 || Number.isFinite(this.rate))) {
       if (now - this.lastCut < MIN_CUT_INTERVAL_MS) return;
       this.lastCut = now;
       this.refill(now);

@@ -79,10 +79,10 @@ export class PathFeedback {
     if (piece) this.piecesReceived++;
   }
 
-  /** Counts coded pieces handed to the engine, and the packets they fill. */
-  sent(pieces: readonly Uint8Array[]): void {
-    this.piecesSent += pieces.length;
-    for (const piece of pieces) this.packetsSent += Math.ceil(piece.byteLength / PACKET_BYTES);
+  /** Counts a coded piece handed to the engine, and the packets it fills. */
+  sent(piece: Uint8Array): void {
+    this.piecesSent++;
+    this.packetsSent += Math.ceil(piece.byteLength / PACKET_BYTES);
   }
 
   /** This end's next report. */
@@ -118,7 +118,7 @@ export class PathFeedback {
     if (report.intervalMs > 0) {
       this.delivered = (report.bytesReceived * 1000) / report.intervalMs;
     }
-    this.pacer.onReport(report.queueDelayMs, this.delivered);
+    this.pacer.onReport(report.queueDelayMs, this.delivered, this.lossEstimate);
     if (report.echo) {
       const rttMs = (now - report.echo.sentAt - report.echo.heldMs) | 0;
       if (rttMs < 0) return;

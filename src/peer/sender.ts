@@ -91,7 +91,7 @@ export class ChannelSender {
     private readonly coded?: {
       readonly loss: number;
       readonly pacer: RealtimePacer;
-      sent(pieces: readonly Uint8Array[]): void;
+      sent(piece: Uint8Array): void;
     },
   ) {
     this.frameBytes = maxFrameBytes;
@@ -167,17 +167,17 @@ export class ChannelSender {
       const message = this.nextFresh(target);
       if (!message) return "sent";
       const frames = this.coded ? message.pieces(this.coded.loss) : message.frames(this.frameBytes);
-      if (this.coded) {
-        this.coded.pacer.spend(frames.reduce((sum, f) => sum + f.byteLength, 0));
-        this.coded.sent(frames);
-      }
+      this.coded?.pacer.spend(frames.reduce((sum, f) => sum + f.byteLength, 0));
       target.current = { message, frames, next: 0 };
     }
     const current = target.current;
     while (current.next < current.frames.length) {
       // Checked before every frame: a low-threshold event can be stale by the time it runs.
       if (this.channel.bufferedAmount() >= this.highWater) return "full";
-      this.channel.send(current.frames[current.next++] as Uint8Array);
+      const frame = current.frames[current.next++] as Uint8Array;
+      this.channel.send(frame);
+      // Counted as it goes to the engine: a report sent now follows it on the channel.
+      this.coded?.sent(frame);
     }
     target.current = undefined;
     target.messagesSent++;

@@ -202,7 +202,7 @@ describe("path reports", () => {
       const a = new PathFeedback();
       const b = new PathFeedback();
       b.onReport(readReport(a.nextReport())); // b starts counting
-      a.sent(Array.from({ length: sent }, () => new Uint8Array(pieceBytes)));
+      for (let i = 0; i < sent; i++) a.sent(new Uint8Array(pieceBytes));
       for (let i = 0; i < came; i++) b.received(pieceBytes, true);
       b.received(32, false); // a report or keepalive is not a piece
       b.onReport(readReport(a.nextReport())); // a's counts have grown; b compares
@@ -244,16 +244,17 @@ describe("queueing delay and pacing", () => {
     expect(delays.take()).toBeUndefined();
   });
 
-  it("the pacer leaves a clean path alone, cuts to below what arrived when a queue builds, and grows back", () => {
+  it("the pacer leaves a clean path alone, cuts to below what arrived when a lossy path queues, and grows back", () => {
     const pacer = new RealtimePacer();
-    pacer.onReport(5, 1_000_000);
+    pacer.onReport(5, 1_000_000, 0.02);
+    pacer.onReport(80, 1_000_000, 0); // a queue without loss: the engine's to handle
     expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
     expect(pacer.delayMs()).toBe(0);
-    pacer.onReport(80, 1_000_000);
+    pacer.onReport(80, 1_000_000, 0.02);
     expect(pacer.bytesPerSecond).toBe(850_000);
     pacer.spend(85_000); // 100 ms worth
     expect(pacer.delayMs()).toBeGreaterThan(50);
-    pacer.onReport(5, 1_000_000);
+    pacer.onReport(5, 1_000_000, 0.02);
     expect(pacer.bytesPerSecond).toBeGreaterThan(850_000);
     expect(pacer.bytesPerSecond).toBeLessThanOrEqual(2_000_000);
   });
