@@ -270,7 +270,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   private startReports(): void {
     const feedback = this.feedback;
     if (!feedback) return;
-    const { channel, reassembler } = this.lanes.realtime;
+    const { channel } = this.lanes.realtime;
     this.reportTimer = setInterval(() => {
       try {
         if (channel.isOpen()) channel.send(feedback.nextReport());

@@ -64,7 +64,9 @@ describe("erasure code", () => {
         if (!lost.has(k + j)) heldRepairs.set(j, p);
       });
       expect(rebuildSources(held, heldRepairs, 32)).toBe(true);
-      held.forEach((s, i) => expect(sameBytes(s, sources[i] as Uint8Array)).toBe(true));
+      for (const [i, piece] of held.entries()) {
+        expect(sameBytes(piece, sources[i] as Uint8Array)).toBe(true);
+      }
     }
   });
 
