@@ -17,7 +17,7 @@ import {
   socketIoLatency,
 } from "./latency.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
-import { PROFILES, WAN_SYSTEMS, wanRun } from "./wan.js";
+import { GRACE_MS, PROFILES, WAN_SYSTEMS, wanRun } from "./wan.js";
 import { burstUnavailable, weriftBurst } from "./werift-burst.js";
 
 interface Row {
@@ -105,13 +105,14 @@ const wanUnavailable = impairedLinkUnavailable();
 if (wanUnavailable) {
   console.error(`wan matrix skipped: impaired link ${wanUnavailable}`);
 } else {
-  // One run per cell (the matrix is long); --quick: the 2 % profile only, 2 s of frames.
-  const wanFrames = quick ? 60 : 300;
+  // One run per cell (the matrix is long); --quick: the 2 % profile only, 1 s of frames and
+  // 2 s for what is in flight.
+  const wanFrames = quick ? 30 : 300;
   for (const profile of quick ? PROFILES.filter((p) => p.name === "25ms-2%") : PROFILES) {
     const link = await createImpairedLink({ delayMs: profile.delayMs, loss: 0 });
     const name = `wan-${profile.name}`;
     for (const [system, run] of WAN_SYSTEMS) {
-      const r = await wanRun(link, run, wanFrames, profile.loss);
+      const r = await wanRun(link, run, wanFrames, profile.loss, quick ? 2_000 : GRACE_MS);
       const at = (metric: string, value: number, unit: string) => {
         if (Number.isFinite(value))
           record({ case: name, system, metric, value: round(value), unit });

@@ -22,7 +22,7 @@ export const PROFILES: LinkProfile[] = [
 ];
 
 /** How long after the last frame is sent the viewer still waits for what is in flight. */
-const GRACE_MS = 5_000;
+export const GRACE_MS = 5_000;
 
 export interface WanResult {
   deliveredPct: number;
@@ -35,24 +35,30 @@ export interface WanResult {
   congestionControl?: string;
 }
 
-type Run = (res: Resources, link: ImpairedLink, frames: number, loss: number) => Promise<LossyRun>;
+type Run = (
+  res: Resources,
+  link: ImpairedLink,
+  frames: number,
+  loss: number,
+  graceMs: number,
+) => Promise<LossyRun>;
 
 const conduit = (
   engine: EngineName,
   delivery: "realtime" | "reliable",
   followAdvice = false,
 ): Run => {
-  return (res, link, frames, loss) =>
+  return (res, link, frames, loss, graceMs) =>
     streamConduit(res, link, engine, delivery, frames, loss, {
       followAdvice,
-      deadlineMs: deadline(frames),
+      deadlineMs: deadline(frames, graceMs),
     });
 };
 
 const socketIo = (algorithm: "cubic" | "bbr"): Run => {
-  return (res, link, frames, loss) => {
+  return (res, link, frames, loss, graceMs) => {
     link.setCongestionControl(algorithm);
-    return streamSocketIo(res, link, frames, loss, { deadlineMs: deadline(frames) });
+    return streamSocketIo(res, link, frames, loss, { deadlineMs: deadline(frames, graceMs) });
   };
 };
 
@@ -67,8 +73,8 @@ export const WAN_SYSTEMS: [string, Run][] = [
   ["socket.io bbr", socketIo("bbr")],
 ];
 
-function deadline(frames: number): number {
-  return (frames / FPS) * 1000 + GRACE_MS;
+function deadline(frames: number, graceMs: number): number {
+  return (frames / FPS) * 1000 + graceMs;
 }
 
 export async function wanRun(
@@ -76,10 +82,11 @@ export async function wanRun(
   run: Run,
   frames: number,
   loss: number,
+  graceMs = GRACE_MS,
 ): Promise<WanResult> {
   const res = new Resources();
   try {
-    const result = await run(res, link, frames, loss);
+    const result = await run(res, link, frames, loss, graceMs);
     if (result.viewerExitCode !== 0) throw new Error(`viewer exited with ${result.viewerExitCode}`);
     const { p50, p99, count, within100, bytes } = result.received;
     return {

@@ -18,6 +18,11 @@ let bytes = 0;
 function stopAtDeadline(stop: () => void): void {
   if (env.DEADLINE_MS) setTimeout(stop, Number(env.DEADLINE_MS)).unref();
 }
+function printResult(): void {
+  const summary = summarize(seen, latencies, bytes);
+  console.log(`result ${JSON.stringify({ ...summary, intact, ...conduit })}`);
+}
+
 function receive(m: FrameMessage): void {
   latencies.push(performance.timeOrigin + performance.now() - m.sentAt);
   seen.push(m.n);
@@ -53,8 +58,8 @@ if (env.MODE === "socket.io") {
   const { lost, expired, ageMs } = subscription.stats;
   const rebuilt = client.linkStats()?.lanes.realtime.messagesRebuilt;
   conduit = { lost, expired, ageP99: ageMs?.p99, rebuilt };
+  // The result first: the sender waits for it, not for the link's teardown.
+  printResult();
   await client.close();
 }
-console.log(
-  `result ${JSON.stringify({ ...summarize(seen, latencies, bytes), intact, ...conduit })}`,
-);
+if (env.MODE === "socket.io") printResult();
