@@ -259,7 +259,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   private takeReport(feedback: PathFeedback, data: Uint8Array): void {
     try {
       feedback.onReport(readReport(data));
-      this.emit("path", { ...feedback.stats, expiredOnArrival: this.expiredOnArrival });
+      this.emit("path", this.pathStats() as PathReport);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.lanes.realtime.reassembler.stats.framesInvalid++;

@@ -15,7 +15,11 @@ import {
   StreamManager,
 } from "../../src/index.js";
 import { launchChromium } from "../helpers/browser.js";
-import { createImpairedLink, impairedLinkUnavailable } from "../helpers/impaired-link.js";
+import {
+  createImpairedLink,
+  type ImpairedLink,
+  impairedLinkUnavailable,
+} from "../helpers/impaired-link.js";
 import { PASSWORD, Resources, until } from "../helpers/net.js";
 import { createNamespace, createWrapper, type Namespace } from "../helpers/netns.js";
 import { lineMatching, runTs } from "../helpers/process.js";
@@ -205,16 +209,22 @@ describe("browser client in Chromium", () => {
 });
 
 const noImpairedLink = impairedLinkUnavailable();
+
+/** Chromium in the far namespace of `link`; both are closed with the test's resources. */
+async function chromiumBehind(link: ImpairedLink) {
+  res.add(() => link.close().then(() => undefined));
+  const dir = mkdtempSync(join(tmpdir(), "conduit-chromium-"));
+  res.add(() => rmSync(dir, { recursive: true, force: true }));
+  const browser = await launchChromium({
+    wrapper: (executable) => createWrapper(link.ns, executable, dir),
+  });
+  res.add(() => browser.close());
+  return browser;
+}
 describe.skipIf(noImpairedLink !== undefined)("browser link restart", () => {
   it("Chromium: UDP blocked mid-stream, then back: a new link in the same session, nothing lost", async () => {
     const link = await createImpairedLink({ delayMs: 1, loss: 0 });
-    res.add(() => link.close().then(() => undefined));
-    const dir = mkdtempSync(join(tmpdir(), "conduit-chromium-"));
-    res.add(() => rmSync(dir, { recursive: true, force: true }));
-    const behindLink = await launchChromium({
-      wrapper: (executable) => createWrapper(link.ns, executable, dir),
-    });
-    res.add(() => behindLink.close());
+    const behindLink = await chromiumBehind(link);
     const { server, streams, url } = await startServer(link.hostAddress, { linkTimeoutMs: 1000 });
     const sessions: string[] = [];
     server.on("clientConnected", (id) => sessions.push(`connected ${id}`));
@@ -272,13 +282,7 @@ describe.skipIf(noImpairedLink !== undefined)("browser link restart", () => {
 describe.skipIf(noImpairedLink !== undefined)("browser on a lossy link", () => {
   it("Chromium rebuilds realtime frames that lost packets from their repair pieces", async () => {
     const link = await createImpairedLink({ delayMs: 5, loss: 0, seed: 3 });
-    res.add(() => link.close().then(() => undefined));
-    const dir = mkdtempSync(join(tmpdir(), "conduit-chromium-"));
-    res.add(() => rmSync(dir, { recursive: true, force: true }));
-    const behindLink = await launchChromium({
-      wrapper: (executable) => createWrapper(link.ns, executable, dir),
-    });
-    res.add(() => behindLink.close());
+    const behindLink = await chromiumBehind(link);
     const { server, streams, url } = await startServer(link.hostAddress);
     const stream = streams.create("frames", { maxAgeMs: 5000, bufferSize: 300 });
     const page = await openPage(`${url}/index.html`, behindLink);
