@@ -61,6 +61,8 @@ interface Inbound {
   lastSeq: number | undefined;
   /** The stream closed after this sequence number; end once it is received. */
   endAfter: number | undefined;
+  /** Realtime: ends the subscription when `endAfter` cannot arrive any more. */
+  endTimer?: ReturnType<typeof setTimeout>;
   /** The stream instance last subscribed to: a reconnect resumes it, if it still exists. */
   epoch: string | undefined;
 }
@@ -191,8 +193,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.advanceSeq(entry, seq);
       for (const subscription of entry.subscribers) subscription.noteExpired();
     });
-    connection.on("streamClosed", ({ stream, streamId, lastSeq }) =>
-      this.streamClosed(stream, streamId, lastSeq),
+    connection.on("streamClosed", ({ stream, streamId, lastSeq, maxAgeMs }) =>
+      this.streamClosed(stream, streamId, lastSeq, maxAgeMs),
     );
     connection.on("lost", (reason, error) => this.connectionLost(reason, error));
     this.showConnected(connection);
@@ -568,6 +570,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     entry.subscribers.delete(subscription);
     if (entry.subscribers.size > 0 || this.inboundByName.get(entry.name) !== entry) return;
     this.inboundByName.delete(entry.name);
+    clearTimeout(entry.endTimer);
     if (!entry.reply) return; // the reply handler unsubscribes
     this.inboundById.delete(entry.reply.streamId);
     this.link?.forgetStream(entry.reply.delivery, entry.reply.streamId);
@@ -597,20 +600,28 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   /**
    * The server closed the stream. The notice rides Socket.IO and may overtake the last
    * messages on the data channel: a reliable stream ends once `lastSeq` has arrived; a
-   * realtime stream ends now (what is still in flight is stale by definition).
+   * realtime one too, or once `lastSeq` is older than its age bound and cannot arrive.
    */
-  private streamClosed(name: string, streamId: number, lastSeq: number): void {
+  private streamClosed(name: string, streamId: number, lastSeq: number, maxAgeMs = 0): void {
     const entry = this.inboundById.get(streamId);
     if (!entry || entry.name !== name) return;
+    const reliable = entry.reply?.delivery === "reliable";
     const pending =
-      entry.reply?.delivery === "reliable" &&
+      (reliable || maxAgeMs > 0) &&
       lastSeq !== 0 &&
       (entry.lastSeq === undefined || seqAfter(lastSeq, entry.lastSeq));
-    if (pending) entry.endAfter = lastSeq;
-    else {
+    if (!pending) {
       if (lastSeq !== 0) this.advanceSeq(entry, lastSeq, 0);
       this.endInbound(entry);
+      return;
     }
+    entry.endAfter = lastSeq;
+    if (reliable) return;
+    entry.endTimer = setTimeout(() => {
+      this.advanceSeq(entry, lastSeq, 0);
+      this.endInbound(entry);
+    }, maxAgeMs);
+    (entry.endTimer as { unref?: () => void }).unref?.();
   }
 
   /** Records `seq` as the newest seen; what it skipped over was lost on the way. */
@@ -624,6 +635,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   }
 
   private endInbound(entry: Inbound): void {
+    clearTimeout(entry.endTimer);
     const streamId = entry.reply?.streamId;
     if (streamId === undefined || this.inboundById.get(streamId) !== entry) return;
     this.inboundById.delete(streamId);
@@ -637,6 +649,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     this.shuttingDown = true;
     debug("%s shutting down: %s", this.clientId ?? "client", reason);
     for (const entry of this.inboundByName.values()) {
+      clearTimeout(entry.endTimer);
       for (const subscription of [...entry.subscribers]) {
         if (error) subscription.fail(error);
         else subscription.end();

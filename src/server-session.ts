@@ -458,6 +458,7 @@ export class ClientSession {
       stream: sub.stream.name,
       streamId: sub.stream.id,
       lastSeq: sub.lastSeq,
+      ...(sub.stream.delivery === "realtime" ? { maxAgeMs: sub.stream.maxAgeMs } : {}),
     };
     this.conn.notify(EVENT_STREAM_CLOSED, notice);
   }

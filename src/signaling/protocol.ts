@@ -108,6 +108,9 @@ export interface StreamClosedNotice {
   /** Sequence number of the last message queued for this client; 0 if none. On a reliable
    * stream the client ends the subscription once it has received it. */
   lastSeq: number;
+  /** Realtime: the age bound of the stream's messages. The client waits up to this long for
+   * `lastSeq`, which may still be on its way; a message older than that cannot arrive. */
+  maxAgeMs?: number;
 }
 
 export const EVENT_SIGNAL = "signal";
