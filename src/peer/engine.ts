@@ -68,6 +68,9 @@ export interface EnginePeer {
   /** Applies a remote description or candidate; answers an offer. Candidates that arrive
    * before the remote description are held until it is set. */
   applyRemote(message: SignalMessage): Promise<void>;
+  /** The rate conduit's realtime pacer has found the path carries without a queue (Infinity:
+   * not pacing), and the round trip: an engine whose congestion control can use them does. */
+  setRealtimeRate?(bytesPerSecond: number, roundTripMs: number | undefined): void;
   close(): void;
 }
 

@@ -232,7 +232,7 @@ export class PeerLink extends Emitter<LinkEvents> {
           this.emit("message", delivery, done.streamId, done.seq, done.body, undefined);
           return;
         }
-        feedback.arrived(done.sentAt, done.firstPieceAt);
+        feedback.arrived(done.sentAt + (done.firstPieceHeldMs ?? 0), done.firstPieceAt);
         const ageMs = feedback.ageOf(done.sentAt);
         if (ageMs !== undefined && done.maxAgeMs && ageMs > done.maxAgeMs) {
           this.expiredOnArrival++;
@@ -259,6 +259,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   private takeReport(feedback: PathFeedback, data: Uint8Array): void {
     try {
       feedback.onReport(readReport(data));
+      this.peer.setRealtimeRate?.(feedback.pacer.bytesPerSecond, feedback.stats.rttMs);
       this.emit("path", this.pathStats() as PathReport);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;

@@ -9,6 +9,8 @@ const INCREASE = 1.05;
 const HEADROOM = 2;
 /** Cuts at most this often, so one queue is not answered twice. */
 const MIN_CUT_INTERVAL_MS = 200;
+/** Each message's weight in the payload share of what is sent. */
+const SHARE_WEIGHT = 0.1;
 
 /**
  * Paces a coded realtime lane at the rate the path carries without a queue (docs/PROTOCOL.md
@@ -24,10 +26,17 @@ export class RealtimePacer {
   private tokens = 0;
   private lastRefill = performance.now();
   private lastCut = Number.NEGATIVE_INFINITY;
+  /** Share of the bytes sent that are messages' own (the rest: piece headers and repair). */
+  private payloadShare = 1;
 
   /** The rate the path carries now, as far as the reports tell (Infinity: no limit seen). */
   get bytesPerSecond(): number {
     return this.rate;
+  }
+
+  /** The part of that rate left for messages' own bytes, at the repair they need now. */
+  get payloadBytesPerSecond(): number {
+    return this.rate * this.payloadShare;
   }
 
   onReport(
@@ -56,8 +65,12 @@ export class RealtimePacer {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
   }
 
-  /** A message of `bytes` went out: it is paid for (the balance may go negative). */
-  spend(bytes: number): void {
+  /** A message of `payloadBytes` goes out as `bytes` on the wire: it is paid for (the
+   * balance may go negative). */
+  spend(bytes: number, payloadBytes: number): void {
+    if (bytes > 0) {
+      this.payloadShare += SHARE_WEIGHT * (Math.min(1, payloadBytes / bytes) - this.payloadShare);
+    }
     if (Number.isFinite(this.rate)) this.tokens -= bytes;
   }
 

@@ -14,9 +14,10 @@ export interface PathStats {
   loss: number;
   /** Realtime bytes per second the other end reports receiving from this end. */
   deliveredBytesPerSecond: number | undefined;
-  /** What this end paces its realtime lane at: the rate the path carries without queueing,
-   * as the reports tell (undefined: no limit seen yet). Frame sizes or encoder bitrates that
-   * fit in it arrive whole and fresh. */
+  /** Message bytes per second the path carries without queueing, as the reports tell: the
+   * rate this end paces its realtime lane at, less what repair and piece headers take of it
+   * (undefined: no limit seen yet). Frame sizes or encoder bitrates that fit in it arrive
+   * whole and fresh. */
   capacityBytesPerSecond: number | undefined;
 }
 
@@ -28,12 +29,14 @@ interface ClockSample {
 /** What the other end must have sent before its loss is measured: both, so that a sample of
  * frame-sized pieces has enough pieces and one of small pieces enough packets. */
 const LOSS_SAMPLE_PIECES = 20;
-const LOSS_SAMPLE_PACKETS = 200;
+const LOSS_SAMPLE_PACKETS = 100;
 /** …or, on a path that carries little, this long and a few pieces. */
 const LOSS_SAMPLE_MS = 1_000;
 const LOSS_SAMPLE_MIN_PIECES = 3;
 /** The packet a piece frame of this many bytes or less fills (see PIECE_BYTES). */
 const PACKET_BYTES = PIECE_HEADER_BYTES + PIECE_BYTES;
+/** The loss planned for before the first measurement (the smallest repair step). */
+const LOSS_BEFORE_MEASURED = 0.02;
 /** Each report's weight in the loss estimate wanes by this much per report (~100 ms). */
 const LOSS_DECAY = 0.85;
 /** Echo samples kept; the one with the shortest round trip gives the clock offset. */
@@ -48,6 +51,8 @@ export class PathFeedback {
   readonly pacer = new RealtimePacer();
   private readonly delays = new DelayTracker();
   private lossEstimate = 0;
+  /** No report has measured loss yet. */
+  private lossUnknown = true;
   private delivered: number | undefined;
   private readonly samples: ClockSample[] = [];
   private lastRemote: { sentAt: number; receivedAt: number } | undefined;
@@ -67,10 +72,11 @@ export class PathFeedback {
   private measuredLoss: number | undefined;
   private lastReportAt = clockMs();
 
-  /** A coded message the other end sent at `sentAt` (its clock) arrived whole; its first
-   * piece came at `firstPieceAt` (ours). The message's own transmission time is left out. */
-  arrived(sentAt: number, firstPieceAt: number): void {
-    this.delays.add((firstPieceAt - sentAt) | 0);
+  /** A coded message arrived whole: the piece of it that came first went to the other end's
+   * engine at `handedAt` (its clock) and came at `firstPieceAt` (ours). The message's own
+   * transmission time, and any wait in the other end's queue, are left out. */
+  arrived(handedAt: number, firstPieceAt: number): void {
+    this.delays.add((firstPieceAt - handedAt) | 0);
   }
 
   /** Counts realtime bytes that arrived (for the next report); `piece`: a coded piece. */
@@ -114,6 +120,7 @@ export class PathFeedback {
     this.measureLoss(report.piecesSent, report.packetsSent);
     if (report.loss !== undefined) {
       this.lossEstimate = Math.max(report.loss, this.lossEstimate * LOSS_DECAY);
+      this.lossUnknown = false;
     }
     if (report.intervalMs > 0) {
       this.delivered = (report.bytesReceived * 1000) / report.intervalMs;
@@ -132,9 +139,11 @@ export class PathFeedback {
     this.signaledOffsetMs = Math.round(offsetMs);
   }
 
-  /** Share of pieces lost to plan repair for. */
+  /** Share of pieces lost to plan repair for. Until the first measurement, a little: then
+   * messages go as packet-sized pieces, so the other end counts losses by the packet and has
+   * its first measurement within a few frames, not a few seconds of frame-sized ones. */
   get loss(): number {
-    return this.lossEstimate;
+    return this.lossUnknown ? LOSS_BEFORE_MEASURED : this.lossEstimate;
   }
 
   /** How old a message the other end sent at `sentAt` (its clock) is now; undefined until
@@ -153,7 +162,7 @@ export class PathFeedback {
       loss: this.lossEstimate,
       deliveredBytesPerSecond: this.delivered,
       capacityBytesPerSecond: Number.isFinite(this.pacer.bytesPerSecond)
-        ? this.pacer.bytesPerSecond
+        ? this.pacer.payloadBytesPerSecond
         : undefined,
     };
   }

@@ -1,5 +1,6 @@
 import { BoundedQueue } from "../util/bounded-queue.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
+import { withHeldMs } from "../wire/pieces.js";
 import type { EngineChannel } from "./engine.js";
 import type { RealtimePacer } from "./pacer.js";
 
@@ -24,8 +25,11 @@ export class OutboundQueue {
   bytesSent = 0;
   stale = 0;
   expired = 0;
-  /** Frames of the message being sent, and the next one to send. */
-  current: { message: OutgoingMessage; frames: Uint8Array[]; next: number } | undefined;
+  /** Frames of the message being sent, the next one to send, and whether each says how long
+   * it waited here (coded pieces on a lossy path, where the pacer may hold them). */
+  current:
+    | { message: OutgoingMessage; frames: Uint8Array[]; next: number; stampHeld: boolean }
+    | undefined;
 
   constructor(capacity: number) {
     this.queue = new BoundedQueue(capacity);
@@ -66,6 +70,13 @@ export class OutboundQueue {
     };
   }
 }
+
+/** While the realtime lane is paced, the engine holds at most what the path carries in this
+ * long (and at least PACED_ENGINE_MIN_BYTES): the rest waits in conduit's queue, where it can
+ * still be dropped for its age; in the engine it cannot, and on a slow path the full
+ * high-water mark is seconds of latency. */
+const PACED_ENGINE_MS = 150;
+const PACED_ENGINE_MIN_BYTES = 16 * 1024;
 
 /**
  * Feeds one data channel from many queues, round-robin by message, and never lets the
@@ -167,14 +178,23 @@ export class ChannelSender {
       const message = this.nextFresh(target);
       if (!message) return "sent";
       const frames = this.coded ? message.pieces(this.coded.loss) : message.frames(this.frameBytes);
-      this.coded?.pacer.spend(frames.reduce((sum, f) => sum + f.byteLength, 0));
-      target.current = { message, frames, next: 0 };
+      const wireBytes = frames.reduce((sum, f) => sum + f.byteLength, 0);
+      this.coded?.pacer.spend(wireBytes, message.byteLength);
+      const stampHeld = this.coded !== undefined && this.coded.loss > 0;
+      target.current = { message, frames, next: 0, stampHeld };
     }
     const current = target.current;
     while (current.next < current.frames.length) {
       // Checked before every frame: a low-threshold event can be stale by the time it runs.
-      if (this.channel.bufferedAmount() >= this.highWater) return "full";
-      const frame = current.frames[current.next++] as Uint8Array;
+      const buffered = this.channel.bufferedAmount();
+      if (buffered >= this.highWater) return "full";
+      const rate = this.coded?.pacer.bytesPerSecond ?? Number.POSITIVE_INFINITY;
+      const limit = Math.max(PACED_ENGINE_MIN_BYTES, (rate * PACED_ENGINE_MS) / 1000);
+      // Below the low-water mark no drain event comes: the pacer's timer waits instead.
+      if (buffered >= limit) return { waitMs: Math.ceil(((buffered - limit) / rate) * 1000) + 1 };
+      let frame = current.frames[current.next++] as Uint8Array;
+      const heldMs = current.stampHeld ? performance.now() - current.message.createdAt : 0;
+      if (heldMs >= 1) frame = withHeldMs(frame, heldMs);
       this.channel.send(frame);
       // Counted as it goes to the engine: a report sent now follows it on the channel.
       this.coded?.sent(frame);

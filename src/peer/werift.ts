@@ -15,6 +15,7 @@ import {
 } from "./engine.js";
 import { W3cNegotiation } from "./w3c-negotiation.js";
 import { applyWeriftFixes } from "./werift-fixes.js";
+import { holdWindowFloor } from "./werift-window.js";
 
 applyWeriftFixes(werift);
 
@@ -105,6 +106,11 @@ class WeriftPeer implements EnginePeer {
 
   startOffer(): Promise<void> {
     return this.negotiation.startOffer();
+  }
+
+  setRealtimeRate(bytesPerSecond: number, roundTripMs: number | undefined): void {
+    const association = this.pc.sctpTransport?.sctp;
+    if (association && !this.closed) holdWindowFloor(association, bytesPerSecond, roundTripMs);
   }
 
   async applyRemote(message: SignalMessage): Promise<void> {

@@ -16,8 +16,10 @@ export class CodedPartial {
   readonly pieceBytes: number;
   readonly sentAt: number;
   readonly maxAgeMs: number;
-  /** When its first piece came (this end's clock, ms mod 2^32). */
+  /** When its first piece came (this end's clock, ms mod 2^32), and how long that piece
+   * waited at the sender before it went to its engine. */
   readonly firstPieceAt = clockMs();
+  readonly firstPieceHeldMs: number;
   /** Payload bytes held. */
   bytes = 0;
   /** Some source piece was rebuilt from repair pieces. */
@@ -30,6 +32,7 @@ export class CodedPartial {
     this.pieceBytes = first.pieceBytes;
     this.sentAt = first.sentAt;
     this.maxAgeMs = first.maxAgeMs;
+    this.firstPieceHeldMs = first.heldMs;
     this.groups = groupSizes(first.totalBytes, first.pieceBytes).map((k) => ({
       sources: new Array<Uint8Array | undefined>(k),
       repairs: new Map(),

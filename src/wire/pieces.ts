@@ -10,9 +10,9 @@ import { FRAME_VERSION, FrameError } from "./frame.js";
  *   1  u8  kind (3 = piece)       20 u32 sent at (sender's clock, ms, mod 2^32)
  *   2  u16 piece index in group   24 u16 max age ms (0 = no bound)
  *   4  u16 source pieces in group 26 u16 piece bytes
- *   6  u8  repair pieces in group 28 u32 reserved (0)
- *   7  u8  group index
- *   8  u32 stream id
+ *   6  u8  repair pieces in group 28 u16 held ms: how long the message waited at the sender
+ *   7  u8  group index                    before this piece went to its engine
+ *   8  u32 stream id                30 u16 reserved (0)
  *   12 u32 sequence number
  */
 export const FRAME_KIND_PIECE = 3;
@@ -33,6 +33,8 @@ export interface PieceHeader {
   sentAt: number;
   maxAgeMs: number;
   pieceBytes: number;
+  /** Set per send (see withHeldMs); 0 as cut. */
+  heldMs: number;
 }
 
 export interface Piece extends PieceHeader {
@@ -61,7 +63,8 @@ export function writePieceHeader(target: Uint8Array, offset: number, h: PieceHea
   view.setUint32(20, h.sentAt >>> 0);
   view.setUint16(24, h.maxAgeMs);
   view.setUint16(26, h.pieceBytes);
-  view.setUint32(28, 0);
+  view.setUint16(28, h.heldMs);
+  view.setUint16(30, 0);
 }
 
 /** Parses and validates one piece frame (kind already checked). The payload is a view. */
@@ -79,6 +82,7 @@ export function readPiece(data: Uint8Array, maxMessageBytes: number): Piece {
     sentAt: view.getUint32(20),
     maxAgeMs: view.getUint16(24),
     pieceBytes: view.getUint16(26),
+    heldMs: view.getUint16(28),
   };
   const payload = data.subarray(PIECE_HEADER_BYTES);
   if (h.totalBytes > maxMessageBytes) throw new FrameError("message larger than maxMessageBytes");
@@ -125,6 +129,7 @@ export function cutPieces(
         repairCount,
         totalBytes: body.byteLength,
         pieceBytes,
+        heldMs: 0,
       });
       const payload = buffer.subarray(offset + PIECE_HEADER_BYTES, offset + frameBytes);
       if (index < sourceCount) {
@@ -139,6 +144,15 @@ export function cutPieces(
     sourceStart += sourceCount * pieceBytes;
   });
   return frames;
+}
+
+/** A copy of a piece frame that says it waited `heldMs` at the sender: the receiver takes
+ * that out of the delay it reports, so a queue in conduit (the pacer's) is not mistaken for
+ * one on the path. A copy, because cut pieces are shared by every subscriber. */
+export function withHeldMs(piece: Uint8Array, heldMs: number): Uint8Array {
+  const copy = piece.slice();
+  new DataView(copy.buffer).setUint16(28, Math.min(0xffff, Math.max(0, Math.round(heldMs))));
+  return copy;
 }
 
 /** Repair is planned for at most this loss: past it, more repair mostly adds to the load of a

@@ -21,8 +21,10 @@ export interface Reassembled {
   /** Coded messages: when the sender pushed it (its clock, ms mod 2^32), and its age bound. */
   sentAt?: number;
   maxAgeMs?: number;
-  /** When its first piece came (this end's clock, ms mod 2^32). */
+  /** When its first piece came (this end's clock, ms mod 2^32), and how long that piece
+   * had waited at the sender before it went to its engine. */
   firstPieceAt?: number;
+  firstPieceHeldMs?: number;
 }
 
 export interface ReassemblerStats {
@@ -142,6 +144,7 @@ export class Reassembler {
       sentAt: coded.sentAt,
       maxAgeMs: coded.maxAgeMs,
       firstPieceAt: coded.firstPieceAt,
+      firstPieceHeldMs: coded.firstPieceHeldMs,
     };
   }
 

@@ -15,6 +15,9 @@ export const FRAME_BYTES = 50_000;
 
 export type ViewerResult = ReceiveSummary & {
   intact: boolean;
+  /** Frame numbers in arrival order, and their one-way delays (ms). */
+  seen: number[];
+  latencies: number[];
   /** conduit: the subscription's counts, its age p99 and the link's rebuilt messages. */
   lost?: number;
   expired?: number;
@@ -28,6 +31,9 @@ export interface LossyRun {
   congestionControl?: string;
   /** The server's view of the one subscriber (conduit only). */
   sender?: SubscriberStats;
+  /** conduit: the server's capacity estimate for the viewer's path as each frame was sent
+   * (NaN while it has none). */
+  capacity?: number[];
   viewerExitCode: number | null;
 }
 
@@ -100,23 +106,29 @@ export async function streamConduit(
     SERVER_PORT: String(server.port),
     ...deadline(options),
   });
-  // An encoder told the path's capacity: a frame's worth of 80 % of it, 2 KB at least.
-  const advised = () => {
+  // The capacity estimate is read as each frame goes. An encoder told it sizes a frame to
+  // 80 % of it (2 KB at least).
+  const capacitySeen: number[] = [];
+  const frameSize = () => {
     const capacity = server.clientStats()[0]?.path?.capacityBytesPerSecond;
-    if (capacity === undefined) return frameBytes;
+    capacitySeen.push(capacity ?? Number.NaN);
+    if (!options.followAdvice || capacity === undefined) return frameBytes;
     return Math.round(Math.max(2_000, Math.min(frameBytes, (0.8 * capacity) / FPS)));
   };
   await unlessViewerEnds(subscribed);
   let sender: SubscriberStats | undefined;
   await underLoss(link, loss, async () => {
-    await sendFrames(frames, FPS, options.followAdvice ? advised : frameBytes, (m) =>
-      stream.push(m),
-    );
+    await sendFrames(frames, FPS, frameSize, (m) => stream.push(m));
     sender = Object.values(stream.subscriberStats())[0];
     await stream.close();
     await result;
   });
-  return { received: await result, sender, viewerExitCode: await exitCode(viewer) };
+  return {
+    received: await result,
+    sender,
+    capacity: capacitySeen,
+    viewerExitCode: await exitCode(viewer),
+  };
 }
 
 export async function streamSocketIo(

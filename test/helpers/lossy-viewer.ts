@@ -1,6 +1,7 @@
 // The receiving end of the loss tests and bench, run in the far namespace of an impaired link.
 // Receives numbered frames from the server until the stream ends and prints one line:
-// "result <json>" with what arrived, in what order, how late, and what conduit counted as lost.
+// "result <json>" with what arrived (`seen`: frame numbers in arrival order; `latencies`: their
+// one-way delays in ms), in what order, how late, and what conduit counted as lost.
 // env: MODE (conduit | socket.io), ENGINE, SERVER_HOST, SERVER_PORT, STREAM; DEADLINE_MS: stop
 // receiving this long after subscribing (what has not come by then counts as not delivered).
 import { io } from "socket.io-client";
@@ -20,7 +21,7 @@ function stopAtDeadline(stop: () => void): void {
 }
 function printResult(): void {
   const summary = summarize(seen, latencies, bytes);
-  console.log(`result ${JSON.stringify({ ...summary, intact, ...conduit })}`);
+  console.log(`result ${JSON.stringify({ ...summary, intact, ...conduit, seen, latencies })}`);
 }
 
 function receive(m: FrameMessage): void {

@@ -14,6 +14,7 @@ import {
   PIECE_HEADER_BYTES,
   readPiece,
   repairCount,
+  withHeldMs,
 } from "../../src/wire/pieces.js";
 import { Reassembler } from "../../src/wire/reassembler.js";
 import { readReport, writeReport } from "../../src/wire/report.js";
@@ -95,7 +96,27 @@ describe("pieces", () => {
       sentAt: 123,
       maxAgeMs: 250,
       totalBytes: 500_000,
+      heldMs: 0,
     });
+  });
+
+  it("a piece sent after a wait says so in a copy; the shared piece is untouched", () => {
+    const [piece] = cutPieces(
+      new Uint8Array(3000),
+      { streamId: 1, seq: 1, sentAt: 5, maxAgeMs: 0 },
+      () => 0,
+    );
+    const sent = withHeldMs(piece as Uint8Array, 42.4);
+    expect(readPiece(sent, 1 << 20)).toMatchObject({ heldMs: 42, sentAt: 5 });
+    expect(readPiece(piece as Uint8Array, 1 << 20).heldMs).toBe(0);
+    expect(readPiece(withHeldMs(piece as Uint8Array, 1e9), 1 << 20).heldMs).toBe(0xffff);
+    // The receiver learns the wait of the piece that came first, to take it out of the delay.
+    const [one] = cutPieces(
+      new Uint8Array(100),
+      { streamId: 1, seq: 2, sentAt: 5, maxAgeMs: 0 },
+      () => 0,
+    );
+    expect(reassembler().push(withHeldMs(one as Uint8Array, 7))?.firstPieceHeldMs).toBe(7);
   });
 
   it("plan no repair on a clean path, and more as the loss grows", () => {
@@ -208,13 +229,25 @@ describe("path reports", () => {
       for (let i = 0; i < came; i++) b.received(pieceBytes, true);
       b.received(32, false); // a report or keepalive is not a piece
       b.onReport(readReport(a.nextReport())); // a's counts have grown; b compares
-      expect(a.loss).toBe(0);
+      // Not measured yet: a plans for a little loss, so its pieces are packet-sized.
+      expect(a.loss).toBe(0.02);
       a.onReport(readReport(b.nextReport()));
       return a.loss;
     };
     expect(lossSeen(1056, 300, 225)).toBeCloseTo(0.25);
     // Frame-sized pieces of 49 packets: 63 % of them lost is 2 % of the packets.
     expect(lossSeen(49 * 1056, 100, 37)).toBeCloseTo(0.02, 3);
+  });
+
+  it("plan no repair once the other end measures a clean path", () => {
+    const a = new PathFeedback();
+    const b = new PathFeedback();
+    b.onReport(readReport(a.nextReport()));
+    for (let i = 0; i < 200; i++) a.sent(new Uint8Array(1056));
+    for (let i = 0; i < 200; i++) b.received(1056, true);
+    b.onReport(readReport(a.nextReport()));
+    a.onReport(readReport(b.nextReport()));
+    expect(a.loss).toBe(0);
   });
 
   it("give each end the round trip and a clock offset once a report is echoed", () => {
@@ -254,11 +287,19 @@ describe("queueing delay and pacing", () => {
     expect(pacer.delayMs()).toBe(0);
     pacer.onReport(80, 1_000_000, 0.02);
     expect(pacer.bytesPerSecond).toBe(850_000);
-    pacer.spend(85_000); // 100 ms worth
+    pacer.spend(85_000, 85_000); // 100 ms worth
     expect(pacer.delayMs()).toBeGreaterThan(50);
     pacer.onReport(5, 1_000_000, 0.02);
     expect(pacer.bytesPerSecond).toBeGreaterThan(850_000);
     expect(pacer.bytesPerSecond).toBeLessThanOrEqual(2_000_000);
+  });
+
+  it("the capacity offered is the pacing rate less what repair and headers take of it", () => {
+    const pacer = new RealtimePacer();
+    pacer.onReport(80, 1_000_000, 0.02);
+    expect(pacer.payloadBytesPerSecond).toBe(850_000);
+    for (let i = 0; i < 100; i++) pacer.spend(60_000, 50_000); // a 50 KB frame and its repair
+    expect(pacer.payloadBytesPerSecond).toBeCloseTo((850_000 * 5) / 6, -2);
   });
 });
 
