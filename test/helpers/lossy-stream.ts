@@ -31,9 +31,9 @@ export interface LossyRun {
   congestionControl?: string;
   /** The server's view of the one subscriber (conduit only). */
   sender?: SubscriberStats;
-  /** conduit: the server's capacity estimate for the viewer's path as each frame was sent
-   * (NaN while it has none). */
-  capacity?: number[];
+  /** conduit: each frame sent (frame n at n − 1), its size and the server's capacity estimate
+   * for the viewer's path when it went (NaN while it had none). */
+  sent?: { bytes: number; capacity: number }[];
   viewerExitCode: number | null;
 }
 
@@ -83,8 +83,10 @@ export async function streamConduit(
   loss: number,
   options: StreamOptions & {
     maxAgeMs?: number;
-    /** Size each frame by conduit's rate advice (the subscriber's path capacity). */
+    /** Size each frame by conduit's rate advice (the subscriber's path capacity)… */
     followAdvice?: boolean;
+    /** …to this share of it (default 0.8). */
+    adviceShare?: number;
   } = {},
 ): Promise<LossyRun> {
   const { maxAgeMs, frameBytes = FRAME_BYTES } = options;
@@ -107,13 +109,17 @@ export async function streamConduit(
     ...deadline(options),
   });
   // The capacity estimate is read as each frame goes. An encoder told it sizes a frame to
-  // 80 % of it (2 KB at least).
-  const capacitySeen: number[] = [];
+  // a share of it (2 KB at least).
+  const sent: { bytes: number; capacity: number }[] = [];
   const frameSize = () => {
     const capacity = server.clientStats()[0]?.path?.capacityBytesPerSecond;
-    capacitySeen.push(capacity ?? Number.NaN);
-    if (!options.followAdvice || capacity === undefined) return frameBytes;
-    return Math.round(Math.max(2_000, Math.min(frameBytes, (0.8 * capacity) / FPS)));
+    const share = options.adviceShare ?? 0.8;
+    const bytes =
+      options.followAdvice && capacity !== undefined
+        ? Math.round(Math.max(2_000, Math.min(frameBytes, (share * capacity) / FPS)))
+        : frameBytes;
+    sent.push({ bytes, capacity: capacity ?? Number.NaN });
+    return bytes;
   };
   await unlessViewerEnds(subscribed);
   let sender: SubscriberStats | undefined;
@@ -126,7 +132,7 @@ export async function streamConduit(
   return {
     received: await result,
     sender,
-    capacity: capacitySeen,
+    sent,
     viewerExitCode: await exitCode(viewer),
   };
 }
