@@ -2,11 +2,14 @@
 // needs root), per link profile and system, in one run. conduit: realtime with a fixed 50 KB
 // sender and with one that sizes its frames by conduit's rate advice, and reliable, on both
 // engines; Socket.IO over TCP with CUBIC and with BBR (set on the link's routes, confirmed
-// with `ss`). The viewer runs in its own process at the far end of the link.
+// with `ss`); Chromium receiving from either engine and sending to node-datachannel. The
+// viewer runs in its own process (or Chromium) at the far end of the link.
 import type { EngineName } from "../src/index.js";
 import type { ImpairedLink } from "../test/helpers/impaired-link.js";
 import { FPS, type LossyRun, streamConduit, streamSocketIo } from "../test/helpers/lossy-stream.js";
 import { Resources } from "../test/helpers/net.js";
+import { browserUnavailable } from "./browser.js";
+import { chromiumReceives, chromiumSends } from "./wan-browser.js";
 
 export interface LinkProfile {
   name: string;
@@ -72,6 +75,15 @@ export const WAN_SYSTEMS: [string, Run][] = [
   ["socket.io cubic", socketIo("cubic")],
   ["socket.io bbr", socketIo("bbr")],
 ];
+
+/** Chromium at the far end (none where it cannot run; left out of --quick, see run.ts). */
+export const BROWSER_WAN_SYSTEMS: [string, Run][] = browserUnavailable()
+  ? []
+  : [
+      ["conduit:chromium ← node-datachannel realtime", chromiumReceives("node-datachannel")],
+      ["conduit:chromium ← werift realtime", chromiumReceives("werift")],
+      ["conduit:chromium → node-datachannel realtime", chromiumSends("node-datachannel")],
+    ];
 
 function deadline(frames: number, graceMs: number): number {
   return (frames / FPS) * 1000 + graceMs;
