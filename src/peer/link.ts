@@ -295,8 +295,8 @@ export class PeerLink extends Emitter<LinkEvents> {
 
   /**
    * ICE consent freshness takes some 30 s to give up on a dead path, and is not exposed by
-   * every engine: the link watches for silence itself, on the realtime lane (no retransmits,
-   * so a keepalive never waits behind a lost packet).
+   * every engine: the link watches for silence itself, on the realtime lane (unordered, so a
+   * keepalive never waits behind a lost packet).
    */
   private startKeepalive(): void {
     const timeoutMs = this.options.timeoutMs;

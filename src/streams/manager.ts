@@ -31,8 +31,9 @@ export interface StreamManagerOptions {
 export interface StreamOptions {
   /** Messages each subscriber may hold before the oldest is dropped. @default 100 */
   bufferSize?: number;
-  /** "realtime": unordered, never retransmitted, stale data dropped. "reliable": ordered,
-   * nothing lost while the link is up. @default "realtime" */
+  /** "realtime": unordered, repaired from parity rather than waited for, dropped once older
+   * than `maxAgeMs`. "reliable": ordered, nothing lost while the link is up.
+   * @default "realtime" */
   delivery?: Delivery;
   /** Realtime: how old a message may be when delivered; an older one is dropped (and counted)
    * in the queue, the engine or the receiver. @default 500 (DEFAULT_MAX_AGE_MS) */
