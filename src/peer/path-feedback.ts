@@ -35,8 +35,6 @@ const LOSS_SAMPLE_MS = 1_000;
 const LOSS_SAMPLE_MIN_PIECES = 3;
 /** The packet a piece frame of this many bytes or less fills (see PIECE_BYTES). */
 const PACKET_BYTES = PIECE_HEADER_BYTES + PIECE_BYTES;
-/** The loss planned for before the first measurement (the smallest repair step). */
-const LOSS_BEFORE_MEASURED = 0.02;
 /** Each report's weight in the loss estimate wanes by this much per report (~100 ms). */
 const LOSS_DECAY = 0.85;
 /** Echo samples kept; the one with the shortest round trip gives the clock offset. */
@@ -51,8 +49,6 @@ export class PathFeedback {
   readonly pacer = new RealtimePacer();
   private readonly delays = new DelayTracker();
   private lossEstimate = 0;
-  /** No report has measured loss yet. */
-  private lossUnknown = true;
   private delivered: number | undefined;
   private readonly samples: ClockSample[] = [];
   private lastRemote: { sentAt: number; receivedAt: number } | undefined;
@@ -120,7 +116,6 @@ export class PathFeedback {
     this.measureLoss(report.piecesSent, report.packetsSent);
     if (report.loss !== undefined) {
       this.lossEstimate = Math.max(report.loss, this.lossEstimate * LOSS_DECAY);
-      this.lossUnknown = false;
     }
     if (report.intervalMs > 0) {
       this.delivered = (report.bytesReceived * 1000) / report.intervalMs;
@@ -139,11 +134,9 @@ export class PathFeedback {
     this.signaledOffsetMs = Math.round(offsetMs);
   }
 
-  /** Share of pieces lost to plan repair for. Until the first measurement, a little: then
-   * messages go as packet-sized pieces, so the other end counts losses by the packet and has
-   * its first measurement within a few frames, not a few seconds of frame-sized ones. */
+  /** Share of pieces lost to plan repair for. */
   get loss(): number {
-    return this.lossUnknown ? LOSS_BEFORE_MEASURED : this.lossEstimate;
+    return this.lossEstimate;
   }
 
   /** How old a message the other end sent at `sentAt` (its clock) is now; undefined until
