@@ -15,6 +15,7 @@ import { FPS, type LossyRun } from "../test/helpers/lossy-stream.js";
 import type { Resources } from "../test/helpers/net.js";
 import { createWrapper } from "../test/helpers/netns.js";
 import { type FrameMessage, sendFrames, summarize } from "../test/helpers/timed-frames.js";
+import type { Run } from "./wan.js";
 
 const FRAME_BYTES = 50_000;
 const PASSWORD = "bench";
@@ -83,14 +84,8 @@ async function setUp(res: Resources, link: ImpairedLink, engine: EngineName) {
 }
 
 /** Chromium subscribes; the server (on `engine`) pushes. */
-export function chromiumReceives(engine: EngineName) {
-  return async (
-    res: Resources,
-    link: ImpairedLink,
-    frames: number,
-    loss: number,
-    graceMs: number,
-  ): Promise<LossyRun> => {
+export function chromiumReceives(engine: EngineName): Run {
+  return async (res, link, frames, loss, graceMs) => {
     const { streams, page } = await setUp(res, link, engine);
     const stream = streams.create("frames", { delivery: "realtime" });
     const subscribed = new Promise<void>((resolve) => stream.onSubscribe(() => resolve()));
@@ -128,14 +123,8 @@ export function chromiumReceives(engine: EngineName) {
 }
 
 /** Chromium pushes a client stream; the server (on `engine`) receives it. */
-export function chromiumSends(engine: EngineName) {
-  return async (
-    res: Resources,
-    link: ImpairedLink,
-    frames: number,
-    loss: number,
-    graceMs: number,
-  ): Promise<LossyRun> => {
+export function chromiumSends(engine: EngineName): Run {
+  return async (res, link, frames, loss, graceMs) => {
     const { streams, page } = await setUp(res, link, engine);
     const arrivals: Arrivals = { seen: [], latencies: [], bytes: 0 };
     let lastArrived = () => {};

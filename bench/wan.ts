@@ -38,7 +38,8 @@ export interface WanResult {
   congestionControl?: string;
 }
 
-type Run = (
+/** One cell: streams `frames` across `link` at `loss`, then waits up to `graceMs` for them. */
+export type Run = (
   res: Resources,
   link: ImpairedLink,
   frames: number,
