@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ConnectTimings } from "../src/index.js";
 import { createImpairedLink, impairedLinkUnavailable } from "../test/helpers/impaired-link.js";
 import { browserLatencies, browserUnavailable } from "./browser.js";
 import { connectTimes } from "./connect.js";
@@ -18,6 +19,7 @@ import {
 } from "./latency.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
 import { BROWSER_WAN_SYSTEMS, GRACE_MS, PROFILES, WAN_SYSTEMS, wanRun } from "./wan.js";
+import { wanConnectTimings } from "./wan-connect.js";
 import { burstUnavailable, weriftBurst } from "./werift-burst.js";
 
 interface Row {
@@ -217,6 +219,45 @@ for (const engine of ["node-datachannel", "werift"] as const) {
     unit: "ms",
   });
   console.error(`connect ${system}: p50 ${round(quantile(times, 0.5))} ms`);
+}
+
+// connect() across the link at 25 ms each way (50 ms round trip), no loss: where the time goes.
+if (!wanUnavailable) {
+  const link = await createImpairedLink({ delayMs: 25, loss: 0 });
+  for (const engine of ["node-datachannel", "werift"] as const) {
+    const system = `conduit:${engine}`;
+    let timings: ConnectTimings[];
+    try {
+      timings = await wanConnectTimings(link, engine, quick ? 3 : 20);
+    } catch (err) {
+      console.error(`connect-wan-25ms ${system}: failed: ${(err as Error).message}`);
+      continue;
+    }
+    const totals = timings.map((t) => t.totalMs);
+    for (const [metric, q] of [
+      ["p50_ms", 0.5],
+      ["p99_ms", 0.99],
+    ] as const) {
+      record({
+        case: "connect-wan-25ms",
+        system,
+        metric,
+        value: round(quantile(totals, q)),
+        unit: "ms",
+      });
+    }
+    const phaseMedians = [...new Set(timings.flatMap((t) => t.phases.map((p) => p.phase)))].map(
+      (phase) => {
+        const ms = timings.map((t) => t.phases.find((p) => p.phase === phase)?.ms ?? 0);
+        return `${phase} ${round(quantile(ms, 0.5))}`;
+      },
+    );
+    console.error(
+      `connect-wan-25ms ${system}: p50 ${round(quantile(totals, 0.5))} ms, ` +
+        `p99 ${round(quantile(totals, 0.99))} ms; phase medians: ${phaseMedians.join(", ")}`,
+    );
+  }
+  await link.close();
 }
 
 const browserSkip = browserUnavailable();

@@ -2,6 +2,7 @@
 // over the browser's own RTCPeerConnection.
 export { Client, type ClientStatus } from "./client.js";
 export { ClientDescriptor, type ClientOptions } from "./config/client-descriptor.js";
+export type { ConnectPhase, ConnectTimings } from "./connect-timings.js";
 export {
   AuthenticationError,
   ConduitError,

@@ -1,4 +1,5 @@
 import { ClientDescriptor, type ReconnectPolicy } from "./config/client-descriptor.js";
+import type { ConnectTimings } from "./connect-timings.js";
 import { Connection, type LinkMode } from "./connection.js";
 import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY } from "./defaults.js";
 import {
@@ -514,6 +515,16 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
   linkStats(): LinkStats | undefined {
     const link = this.link;
     return link && { lanes: link.stats(), path: link.pathStats() };
+  }
+
+  /**
+   * Where the time of setting up the current data link went (connect, reconnect, link restart
+   * or upgrade): each phase in order with its milliseconds, so a slow connect can be
+   * diagnosed. Undefined before the first connect. The debug log (`conduit:client`) says the
+   * same as each link opens.
+   */
+  connectStats(): ConnectTimings | undefined {
+    return this.connection?.timings;
   }
 
   /** Makes the entry that all local subscribers of `name` share, and subscribes it. */

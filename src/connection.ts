@@ -3,12 +3,15 @@
 // Socket.IO connection itself. A Client replaces it when it reconnects or upgrades.
 
 import type { ClientDescriptor } from "./config/client-descriptor.js";
+import { ConnectStopwatch, type ConnectTimings, describeTimings } from "./connect-timings.js";
 import {
   CLOCK_SAMPLES,
   CLOCK_TIMEOUT_MS,
   LINK_RETRY_DELAYS_MS,
   OLDEST_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
+  TRANSPORT_STALL_BASE_MS,
+  TRANSPORT_STALL_ROUND_TRIPS,
 } from "./defaults.js";
 import { AuthenticationError, ConduitError, ConnectionError } from "./errors.js";
 import { log } from "./log.js";
@@ -48,6 +51,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private isRelayed = false;
   /** The server's clock minus ours, once compared. */
   private clockOffsetMs: number | undefined;
+  /** Where the time of setting up the current link went. */
+  timings: ConnectTimings | undefined;
 
   private constructor(
     readonly signaling: SignalingClient,
@@ -93,10 +98,12 @@ export class Connection extends Emitter<ConnectionEvents> {
     url = d.url,
   ): Promise<Connection> {
     const deadline = Date.now() + d.connectTimeoutMs;
+    const watch = new ConnectStopwatch();
     const signaling = new SignalingClient();
     let connection: Connection | undefined;
     try {
       await signaling.connect(url, { password: d.password, token: d.token }, d.connectTimeoutMs);
+      watch.lap("signaling");
       const hello = await signaling.request(
         "hello",
         { protocol: PROTOCOL_VERSION, instance },
@@ -113,8 +120,9 @@ export class Connection extends Emitter<ConnectionEvents> {
         hello,
         Math.min(d.maxMessageBytes, hello.maxMessageBytes),
       );
+      watch.lap("hello");
       if (hello.protocol >= 3) connection.compareClocks();
-      await connection.openLink(mode, deadline);
+      await connection.openLink(mode, deadline, watch);
       return connection;
     } catch (err) {
       connection?.close("connect failed");
@@ -131,11 +139,13 @@ export class Connection extends Emitter<ConnectionEvents> {
    */
   async restartLink(mode: LinkMode, resume: RestartRequest["resume"]): Promise<RestartReply> {
     const deadline = Date.now() + this.d.connectTimeoutMs;
+    const watch = new ConnectStopwatch();
     const old = this.current;
     this.current = undefined;
     old?.close("restarting");
     const reply = await this.signaling.request("restart", { resume }, remaining(deadline));
-    await this.openLink(mode, deadline);
+    watch.lap("restart");
+    await this.openLink(mode, deadline, watch);
     return reply;
   }
 
@@ -178,12 +188,13 @@ export class Connection extends Emitter<ConnectionEvents> {
   }
 
   /** Sets up WebRTC, or the relay (mode "relay", or "auto" once WebRTC is out of time). */
-  private async openLink(mode: LinkMode, deadline: number): Promise<void> {
+  private async openLink(mode: LinkMode, deadline: number, watch: ConnectStopwatch): Promise<void> {
     const d = this.d;
     const setup: Setup = {
       d,
       signaling: this.signaling,
       clientId: this.clientId,
+      watch,
       linkOptions: {
         maxMessageBytes: this.maxMessageBytes,
         timeoutMs: this.hello.linkTimeoutMs,
@@ -222,11 +233,14 @@ export class Connection extends Emitter<ConnectionEvents> {
         // Signaling lost or refused: the relay would not do better.
         if (mode !== "auto" || !this.signaling.connected) throw err;
         debug("%s WebRTC did not connect (%s): relaying over Socket.IO", this.clientId, err);
+        watch.lap("retries");
       }
     }
     // The relay has a connect timeout of its own: WebRTC may have used all of the first.
     link ??= await openRelay(setup, mode === "relay" ? deadline : Date.now() + d.connectTimeoutMs);
     this.isRelayed = link.engineName === "relay";
+    this.timings = watch.finish(this.isRelayed ? "relay" : "webrtc");
+    debug("%s link open in %s", this.clientId, describeTimings(this.timings));
     link.on("close", (reason) => {
       if (this.current === link) {
         this.lose(
@@ -242,6 +256,7 @@ interface Setup {
   d: ClientDescriptor;
   signaling: SignalingClient;
   clientId: string;
+  watch: ConnectStopwatch;
   linkOptions: LinkOptions;
   /** Called with each link as it is made: remote signals go to it, its messages come here. */
   use(link: PeerLink): void;
@@ -258,9 +273,12 @@ async function openWebRtc(
   deadline: number,
   budgetMs: number,
 ): Promise<PeerLink> {
-  const { d, signaling, clientId, linkOptions } = setup;
+  const { d, signaling, clientId, linkOptions, watch } = setup;
   const engine = await loadEngine(d.engine);
   for (let attempt = 1; ; attempt++) {
+    watch.attempts = attempt;
+    const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
+    const another = pause !== undefined && Date.now() + pause < deadline;
     const link = new PeerLink(
       clientId,
       engine,
@@ -275,13 +293,14 @@ async function openWebRtc(
       deadline,
       `WebRTC link not open within ${budgetMs} ms`,
       () => link.start(),
+      another && engine.slowDtlsRetransmit ? stalledAfterMs(link) : undefined,
     );
-    if (!failure) return link;
-    link.close(failure.message);
-    const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
-    if (pause === undefined || failure.final || Date.now() + pause >= deadline) {
-      throw failure.error;
+    if (!failure) {
+      watch.lapLink(link.setup);
+      return link;
     }
+    link.close(failure.message);
+    if (!another || failure.final || Date.now() + pause >= deadline) throw failure.error;
     debug(
       "%s link attempt %d failed (%s); again in %d ms",
       clientId,
@@ -291,12 +310,27 @@ async function openWebRtc(
     );
     // Let the failed peer connections finish closing before the next one starts.
     await new Promise((r) => setTimeout(r, pause));
+    watch.lap("retries");
   }
+}
+
+/**
+ * How long after ICE connects the rest of a setup (DTLS, SCTP) may take before it is tried
+ * again from the start. A DTLS flight that reaches a peer whose DTLS transport is not up yet
+ * is lost, and OpenSSL sends it again only after 1 s: on loopback under load, libdatachannel
+ * lost one in some 100–300 setups so. DTLS and SCTP take ~4 round trips; the offer/answer
+ * exchange just measured one (over signaling, so a little over).
+ */
+function stalledAfterMs(link: PeerLink): () => number {
+  return () => {
+    const answeredIn = link.setup.offerAnswerMs() ?? 0;
+    return TRANSPORT_STALL_BASE_MS + TRANSPORT_STALL_ROUND_TRIPS * answeredIn;
+  };
 }
 
 /** The relay: both lanes over the Socket.IO connection; the server is asked to switch too. */
 async function openRelay(setup: Setup, deadline: number): Promise<PeerLink> {
-  const { signaling, clientId, linkOptions } = setup;
+  const { signaling, clientId, linkOptions, watch } = setup;
   // No keepalives: Socket.IO's own heartbeat watches the connection the relay rides.
   const link = new PeerLink(
     clientId,
@@ -312,12 +346,15 @@ async function openRelay(setup: Setup, deadline: number): Promise<PeerLink> {
     link.close(failure.message);
     throw failure.error;
   }
+  watch.lap("relay");
   return link;
 }
 
 /**
  * Runs `start`, then resolves undefined once both lanes are open and `start` is done, or with
  * why not; a `final` failure (out of time, or signaling lost) is not worth another attempt.
+ * `stallAfterMs`: the setup fails (not final) if the link is not open that long after ICE
+ * connected.
  */
 function awaitOpen(
   link: PeerLink,
@@ -325,6 +362,7 @@ function awaitOpen(
   deadline: number,
   timeoutMessage: string,
   start: () => Promise<void>,
+  stallAfterMs?: () => number,
 ): Promise<{ error: ConduitError; message: string; final: boolean } | undefined> {
   return new Promise((resolve) => {
     let lastState = "new";
@@ -346,6 +384,12 @@ function awaitOpen(
       cleanup();
       resolve(undefined);
     };
+    let stallTimer: ReturnType<typeof setTimeout> | undefined;
+    const offPhase = link.on("phase", (phase) => {
+      if (phase !== "ice" || !stallAfterMs) return;
+      const ms = Math.round(stallAfterMs());
+      stallTimer = setTimeout(() => fail(`DTLS/SCTP not done ${ms} ms after ICE`, false), ms);
+    });
     const offState = link.on("state", (s) => {
       lastState = s;
     });
@@ -356,6 +400,8 @@ function awaitOpen(
     );
     const cleanup = () => {
       clearTimeout(timer);
+      clearTimeout(stallTimer);
+      offPhase();
       offState();
       offOpen();
       offClose();

@@ -59,6 +59,10 @@ export const DEFAULT_UPGRADE_AFTER_MS = 30_000;
 /** Pauses before each new WebRTC setup when one fails outright (ICE/DTLS failure) during
  * connect(): three attempts in all. */
 export const LINK_RETRY_DELAYS_MS: readonly number[] = [50, 250];
+/** A WebRTC setup whose DTLS and SCTP are not done this long after ICE connects is tried
+ * again: base + round trips × the offer/answer exchange's time. */
+export const TRANSPORT_STALL_BASE_MS = 100;
+export const TRANSPORT_STALL_ROUND_TRIPS = 6;
 /** A WebRTC link that hears nothing (not even a keepalive) for this long is dead: the client
  * sets up a new one in the same session. */
 export const DEFAULT_LINK_TIMEOUT_MS = 5_000;

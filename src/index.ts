@@ -6,6 +6,7 @@ export {
 } from "./config/client-descriptor.js";
 export type { PeerOptions } from "./config/peer-options.js";
 export { ServerDescriptor, type ServerOptions } from "./config/server-descriptor.js";
+export type { ConnectPhase, ConnectTimings } from "./connect-timings.js";
 export * as defaults from "./defaults.js";
 export {
   AuthenticationError,

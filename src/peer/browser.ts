@@ -43,6 +43,10 @@ class BrowserPeer implements EnginePeer {
       if (!c?.candidate || isMdnsCandidate(c.candidate)) return;
       handlers.signal({ kind: "candidate", candidate: c.candidate, mid: c.sdpMid ?? "0" });
     }, onError);
+    this.pc.oniceconnectionstatechange = guard(() => {
+      const state = this.pc.iceConnectionState;
+      if (state === "connected" || state === "completed") handlers.iceConnected();
+    }, onError);
     this.pc.onconnectionstatechange = guard(() => {
       handlers.stateChange(this.pc.connectionState as PeerState);
     }, onError);

@@ -28,7 +28,10 @@ export type PeerState = "new" | "connecting" | "connected" | "disconnected" | "f
 
 export interface PeerHandlers {
   signal(message: SignalMessage): void;
+  /** "connected": ICE and DTLS are (W3C `connectionState`; libdatachannel's state). */
   stateChange(state: PeerState): void;
+  /** ICE found a working candidate pair (each time it does: a caller keeps the first). */
+  iceConnected(): void;
 }
 
 export interface ChannelSpec {
@@ -76,6 +79,9 @@ export interface EnginePeer {
 
 export interface Engine {
   readonly name: EngineName | "relay";
+  /** Its DTLS sends a lost handshake flight again only after 1 s (OpenSSL's first
+   * retransmission timeout): a setup that stalls after ICE is sooner started again. */
+  readonly slowDtlsRetransmit?: boolean;
   createPeer(id: string, config: PeerConfig, handlers: PeerHandlers): EnginePeer;
 }
 

@@ -29,6 +29,7 @@ import type {
 import { isMdnsCandidate } from "./ice-servers.js";
 import { PathFeedback, type PathStats } from "./path-feedback.js";
 import { ChannelSender, type OutboundQueue } from "./sender.js";
+import { type LinkPhase, SetupClock } from "./setup-clock.js";
 
 const debug = log("peer");
 
@@ -69,6 +70,8 @@ export interface LinkEvents {
   /** The link is gone for good; `reason` says why. */
   close: [reason: string];
   state: [PeerState];
+  /** A step of the setup ended (see SetupClock). */
+  phase: [LinkPhase];
 }
 
 export interface LinkOptions {
@@ -111,6 +114,8 @@ export class PeerLink extends Emitter<LinkEvents> {
   private readonly feedback: PathFeedback | undefined;
   /** Coded realtime messages dropped on arrival for being older than their bound. */
   private expiredOnArrival = 0;
+  /** When each step of the setup ended. */
+  readonly setup = new SetupClock();
 
   constructor(
     readonly id: string,
@@ -128,6 +133,7 @@ export class PeerLink extends Emitter<LinkEvents> {
         if (!this.closed) this.emit("signal", offerDtlsClient(message));
       },
       stateChange: (state) => this.onState(state),
+      iceConnected: () => this.reach("ice"),
     });
     this.lanes = {
       realtime: this.createLane("realtime", options),
@@ -148,7 +154,9 @@ export class PeerLink extends Emitter<LinkEvents> {
     if (message.kind === "description")
       debug("%s remote %s %s", this.id, message.type, fingerprint(message.sdp));
     if (message.kind === "candidate" && isMdnsCandidate(message.candidate)) return;
-    if (!this.closed) await this.peer.applyRemote(message);
+    if (this.closed) return;
+    await this.peer.applyRemote(message);
+    if (message.kind === "description") this.reach("offer-answer");
   }
 
   send(delivery: Delivery, target: OutboundQueue, message: OutgoingMessage): void {
@@ -215,6 +223,7 @@ export class PeerLink extends Emitter<LinkEvents> {
       open: () => {
         lane.open = true;
         lane.sender.opened();
+        this.reach("sctp");
         this.checkOpen();
       },
       close: () => {
@@ -286,6 +295,7 @@ export class PeerLink extends Emitter<LinkEvents> {
     if (this.isOpen || this.closed) return;
     if (this.lanes.realtime.open && this.lanes.reliable.open) {
       this.isOpen = true;
+      this.reach("channels");
       debug("%s link open", this.id);
       this.startKeepalive();
       this.startReports();
@@ -321,8 +331,13 @@ export class PeerLink extends Emitter<LinkEvents> {
   private onState(state: PeerState): void {
     if (this.closed) return;
     debug("%s peer state %s", this.id, state);
+    if (state === "connected") this.reach("dtls");
     this.emit("state", state);
     if (state === "failed" || state === "closed") this.close(`peer connection ${state}`);
+  }
+
+  private reach(phase: LinkPhase): void {
+    if (!this.closed && this.setup.reach(phase)) this.emit("phase", phase);
   }
 }
 

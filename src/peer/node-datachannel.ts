@@ -86,6 +86,11 @@ class NdcPeer implements EnginePeer {
         handlers.signal({ kind: "candidate", candidate, mid });
       }, onError),
     );
+    this.pc.onIceStateChange(
+      guard((state: string) => {
+        if (state === "connected" || state === "completed") handlers.iceConnected();
+      }, onError),
+    );
     this.pc.onStateChange(
       guard((state: string) => {
         if (PEER_STATES.has(state)) handlers.stateChange(state as PeerState);
@@ -156,5 +161,6 @@ class NdcPeer implements EnginePeer {
 
 export const nodeDataChannelEngine: Engine = {
   name: "node-datachannel",
+  slowDtlsRetransmit: true,
   createPeer: (id, config, handlers) => new NdcPeer(id, config, handlers),
 };

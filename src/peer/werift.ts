@@ -11,6 +11,7 @@ import {
   guard,
   type PeerConfig,
   type PeerHandlers,
+  type PeerState,
   type SignalMessage,
 } from "./engine.js";
 import { W3cNegotiation } from "./w3c-negotiation.js";
@@ -32,11 +33,13 @@ class WeriftPeer implements EnginePeer {
   private readonly pc: werift.RTCPeerConnection;
   private readonly negotiation: W3cNegotiation;
   private closed = false;
+  private reported: PeerState | undefined;
+  private readonly watchedDtls = new WeakSet<object>();
 
   constructor(
     private readonly id: string,
     config: PeerConfig,
-    handlers: PeerHandlers,
+    private readonly handlers: PeerHandlers,
   ) {
     const bind = config.bindAddress;
     this.pc = new werift.RTCPeerConnection({
@@ -67,7 +70,35 @@ class WeriftPeer implements EnginePeer {
         });
       }, onError),
     );
-    this.pc.connectionStateChange.subscribe(guard((state) => handlers.stateChange(state), onError));
+    this.pc.iceConnectionStateChange.subscribe(
+      guard((state) => {
+        if (state === "connected" || state === "completed") handlers.iceConnected();
+      }, onError),
+    );
+    this.pc.connectionStateChange.subscribe(guard((state) => this.report(state), onError));
+  }
+
+  /** W3C's "connected" is ICE and DTLS up; werift says it only once SCTP is up too, so DTLS
+   * is watched here. Each state is reported once. */
+  private report(state: PeerState): void {
+    if (state === this.reported) return;
+    this.reported = state;
+    this.handlers.stateChange(state);
+  }
+
+  private watchDtls(): void {
+    for (const dtls of this.pc.dtlsTransports) {
+      if (this.watchedDtls.has(dtls)) continue;
+      this.watchedDtls.add(dtls);
+      dtls.onStateChange.subscribe(
+        guard(
+          (state) => {
+            if (state === "connected") this.report("connected");
+          },
+          (err) => debug("%s callback error: %O", this.id, err),
+        ),
+      );
+    }
   }
 
   createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel {
@@ -114,7 +145,9 @@ class WeriftPeer implements EnginePeer {
   }
 
   async applyRemote(message: SignalMessage): Promise<void> {
-    if (!this.closed) await this.negotiation.applyRemote(message);
+    if (this.closed) return;
+    await this.negotiation.applyRemote(message);
+    if (message.kind === "description") this.watchDtls();
   }
 
   close(): void {

@@ -47,6 +47,7 @@ async function pair(offerer: EngineName, answerer: EngineName, spec = CHANNEL_SP
     side.peer = engine.createPeer(`${name}-${i}`, config, {
       signal: (m) => setImmediate(() => void sides[1 - i]?.peer.applyRemote(m)),
       stateChange: () => {},
+      iceConnected: () => {},
     });
     const handlers: ChannelHandlers = {
       open: () => open(),
