@@ -48,6 +48,8 @@ class BrowserPeer implements EnginePeer {
       if (state === "connected" || state === "completed") handlers.iceConnected();
     }, onError);
     this.pc.onconnectionstatechange = guard(() => {
+      // W3C: "connected" is ICE and DTLS up (SCTP comes after).
+      if (this.pc.connectionState === "connected") handlers.dtlsConnected();
       handlers.stateChange(this.pc.connectionState as PeerState);
     }, onError);
   }

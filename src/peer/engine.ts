@@ -28,10 +28,12 @@ export type PeerState = "new" | "connecting" | "connected" | "disconnected" | "f
 
 export interface PeerHandlers {
   signal(message: SignalMessage): void;
-  /** "connected": ICE and DTLS are (W3C `connectionState`; libdatachannel's state). */
   stateChange(state: PeerState): void;
   /** ICE found a working candidate pair (each time it does: a caller keeps the first). */
   iceConnected(): void;
+  /** The DTLS handshake finished. Not called by node-datachannel, which does not tell it
+   * apart: its "connected" state comes once SCTP is up too. */
+  dtlsConnected(): void;
 }
 
 export interface ChannelSpec {

@@ -134,6 +134,7 @@ export class PeerLink extends Emitter<LinkEvents> {
       },
       stateChange: (state) => this.onState(state),
       iceConnected: () => this.reach("ice"),
+      dtlsConnected: () => this.reach("dtls"),
     });
     this.lanes = {
       realtime: this.createLane("realtime", options),
@@ -331,7 +332,6 @@ export class PeerLink extends Emitter<LinkEvents> {
   private onState(state: PeerState): void {
     if (this.closed) return;
     debug("%s peer state %s", this.id, state);
-    if (state === "connected") this.reach("dtls");
     this.emit("state", state);
     if (state === "failed" || state === "closed") this.close(`peer connection ${state}`);
   }

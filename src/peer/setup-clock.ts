@@ -6,7 +6,8 @@ export type LinkPhase = (typeof LINK_PHASES)[number];
  * When each step of one link's setup ended, on the monotonic clock:
  * - offer-answer: the remote description is applied (the offerer: the answer came);
  * - ice: a candidate pair works;
- * - dtls: the peer connection is "connected" (ICE and DTLS are up);
+ * - dtls: the DTLS handshake finished (node-datachannel does not say: its DTLS time is
+ *   counted in sctp);
  * - sctp: the association is up, seen as the first channel opening (negotiated channels
  *   open the moment it is: no message is exchanged for them);
  * - channels: both channels are open.

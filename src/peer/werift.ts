@@ -11,7 +11,6 @@ import {
   guard,
   type PeerConfig,
   type PeerHandlers,
-  type PeerState,
   type SignalMessage,
 } from "./engine.js";
 import { W3cNegotiation } from "./w3c-negotiation.js";
@@ -33,7 +32,6 @@ class WeriftPeer implements EnginePeer {
   private readonly pc: werift.RTCPeerConnection;
   private readonly negotiation: W3cNegotiation;
   private closed = false;
-  private reported: PeerState | undefined;
   private readonly watchedDtls = new WeakSet<object>();
 
   constructor(
@@ -75,17 +73,10 @@ class WeriftPeer implements EnginePeer {
         if (state === "connected" || state === "completed") handlers.iceConnected();
       }, onError),
     );
-    this.pc.connectionStateChange.subscribe(guard((state) => this.report(state), onError));
+    this.pc.connectionStateChange.subscribe(guard((state) => handlers.stateChange(state), onError));
   }
 
-  /** W3C's "connected" is ICE and DTLS up; werift says it only once SCTP is up too, so DTLS
-   * is watched here. Each state is reported once. */
-  private report(state: PeerState): void {
-    if (state === this.reported) return;
-    this.reported = state;
-    this.handlers.stateChange(state);
-  }
-
+  /** werift's "connected" comes once SCTP is up too: DTLS is watched on its transports. */
   private watchDtls(): void {
     for (const dtls of this.pc.dtlsTransports) {
       if (this.watchedDtls.has(dtls)) continue;
@@ -93,7 +84,7 @@ class WeriftPeer implements EnginePeer {
       dtls.onStateChange.subscribe(
         guard(
           (state) => {
-            if (state === "connected") this.report("connected");
+            if (state === "connected") this.handlers.dtlsConnected();
           },
           (err) => debug("%s callback error: %O", this.id, err),
         ),

@@ -67,7 +67,12 @@ export async function rawPeer(
   const peer = engine.createPeer(
     "raw",
     { iceServers: [], bindAddress: "127.0.0.1", iceTransportPolicy: options.policy ?? "all" },
-    { signal: (m) => socket.emit("signal", m), stateChange: () => {}, iceConnected: () => {} },
+    {
+      signal: (m) => socket.emit("signal", m),
+      stateChange: () => {},
+      iceConnected: () => {},
+      dtlsConnected: () => {},
+    },
   );
   res.add(() => peer.close());
   let answer!: () => void;

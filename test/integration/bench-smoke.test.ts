@@ -52,7 +52,8 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
   ]);
   // The WAN matrix needs root (a namespace and TUN devices); without it, it is skipped.
   // --quick runs its 2 % loss profile, every system.
-  const wanCase = impairedLinkUnavailable() === undefined ? ["wan-25ms-2%", "connect-wan-25ms"] : [];
+  const wanCase =
+    impairedLinkUnavailable() === undefined ? ["wan-25ms-2%", "connect-wan-25ms"] : [];
   if (wanCase.length > 0) {
     expect(new Set(result.rows.filter(isWan).map((r) => r.system))).toEqual(
       new Set(WAN_SYSTEMS.map(([system]) => system)),

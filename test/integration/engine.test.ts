@@ -48,6 +48,7 @@ async function pair(offerer: EngineName, answerer: EngineName, spec = CHANNEL_SP
       signal: (m) => setImmediate(() => void sides[1 - i]?.peer.applyRemote(m)),
       stateChange: () => {},
       iceConnected: () => {},
+      dtlsConnected: () => {},
     });
     const handlers: ChannelHandlers = {
       open: () => open(),

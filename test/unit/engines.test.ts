@@ -9,7 +9,7 @@ describe("engines", () => {
     const peer = engine.createPeer(
       "t",
       { iceServers: [], iceTransportPolicy: "all" },
-      { signal: () => {}, stateChange: () => {}, iceConnected: () => {} },
+      { signal: () => {}, stateChange: () => {}, iceConnected: () => {}, dtlsConnected: () => {} },
     );
     const config = (peer as unknown as { pc: { config: { iceServers: unknown[] } } }).pc.config;
     expect(config.iceServers).toEqual([]);
