@@ -51,8 +51,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   private isRelayed = false;
   /** The server's clock minus ours, once compared. */
   private clockOffsetMs: number | undefined;
-  /** Where the time of setting up the current link went. */
-  timings: ConnectTimings | undefined;
+  private linkTimings: ConnectTimings | undefined;
 
   private constructor(
     readonly signaling: SignalingClient,
@@ -80,6 +79,11 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** The data link; undefined while a restart sets up the next one. */
   get link(): PeerLink | undefined {
     return this.current;
+  }
+
+  /** Where the time of setting up the current link went. */
+  get timings(): ConnectTimings | undefined {
+    return this.linkTimings;
   }
 
   /** The data rides the Socket.IO relay, not WebRTC. */
@@ -239,8 +243,8 @@ export class Connection extends Emitter<ConnectionEvents> {
     // The relay has a connect timeout of its own: WebRTC may have used all of the first.
     link ??= await openRelay(setup, mode === "relay" ? deadline : Date.now() + d.connectTimeoutMs);
     this.isRelayed = link.engineName === "relay";
-    this.timings = watch.finish(this.isRelayed ? "relay" : "webrtc");
-    debug("%s link open in %s", this.clientId, describeTimings(this.timings));
+    this.linkTimings = watch.finish(this.isRelayed ? "relay" : "webrtc");
+    debug("%s link open in %s", this.clientId, describeTimings(this.linkTimings));
     link.on("close", (reason) => {
       if (this.current === link) {
         this.lose(
