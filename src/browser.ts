@@ -12,6 +12,7 @@ export {
   InvalidArgumentError,
   MessageTooLargeError,
   ProtocolError,
+  SlowSubscriberError,
   StreamClosedError,
   StreamNotFoundError,
 } from "./errors.js";

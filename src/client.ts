@@ -7,6 +7,7 @@ import {
   ConduitError,
   ConnectionError,
   InvalidArgumentError,
+  SlowSubscriberError,
 } from "./errors.js";
 import { log } from "./log.js";
 import type { Delivery, LinkStats, PathReport, PeerLink } from "./peer/link.js";
@@ -14,6 +15,7 @@ import { OutboundQueue, type OutboundStats } from "./peer/sender.js";
 import type { SignalingClient } from "./signaling/client.js";
 import type {
   RestartRequest,
+  StreamClosedNotice,
   StreamSummary,
   SubscribeReply,
   SubscribeRequest,
@@ -64,6 +66,8 @@ interface Inbound {
   endAfter: number | undefined;
   /** Realtime: ends the subscription when `endAfter` cannot arrive any more. */
   endTimer?: ReturnType<typeof setTimeout>;
+  /** Why the subscription ends, if not because the stream closed. */
+  endError?: ConduitError;
   /** The stream instance last subscribed to: a reconnect resumes it, if it still exists. */
   epoch: string | undefined;
 }
@@ -194,9 +198,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
       this.advanceSeq(entry, seq);
       for (const subscription of entry.subscribers) subscription.noteExpired();
     });
-    connection.on("streamClosed", ({ stream, streamId, lastSeq, maxAgeMs }) =>
-      this.streamClosed(stream, streamId, lastSeq, maxAgeMs),
-    );
+    connection.on("streamClosed", (notice) => this.streamClosed(notice));
     connection.on("lost", (reason, error) => this.connectionLost(reason, error));
     this.showConnected(connection);
   }
@@ -613,9 +615,11 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
    * messages on the data channel: a reliable stream ends once `lastSeq` has arrived; a
    * realtime one too, or once `lastSeq` is older than its age bound and cannot arrive.
    */
-  private streamClosed(name: string, streamId: number, lastSeq: number, maxAgeMs = 0): void {
+  private streamClosed(notice: StreamClosedNotice): void {
+    const { stream: name, streamId, lastSeq, maxAgeMs = 0, cutOffAfterMs } = notice;
     const entry = this.inboundById.get(streamId);
     if (!entry || entry.name !== name) return;
+    if (cutOffAfterMs !== undefined) entry.endError = new SlowSubscriberError(name, cutOffAfterMs);
     const reliable = entry.reply?.delivery === "reliable";
     const pending =
       (reliable || maxAgeMs > 0) &&
@@ -652,7 +656,10 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     this.inboundById.delete(streamId);
     if (this.inboundByName.get(entry.name) === entry) this.inboundByName.delete(entry.name);
     this.link?.forgetStream(entry.reply?.delivery ?? "realtime", streamId);
-    for (const subscription of [...entry.subscribers]) subscription.end();
+    for (const subscription of [...entry.subscribers]) {
+      if (entry.endError) subscription.fail(entry.endError);
+      else subscription.end();
+    }
   }
 
   private shutdown(reason: string, error?: ConduitError): void {

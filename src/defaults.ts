@@ -59,6 +59,10 @@ export const DEFAULT_UPGRADE_AFTER_MS = 30_000;
 /** Pauses before each new WebRTC setup when one fails outright (ICE/DTLS failure) during
  * connect(): three attempts in all. */
 export const LINK_RETRY_DELAYS_MS: readonly number[] = [50, 250];
+/** A stream with overflow "wait": how long push() waits for a full subscriber to make room
+ * before cutting it off. */
+export const DEFAULT_OVERFLOW_WAIT_MS = 10_000;
+export const MAX_OVERFLOW_WAIT_MS = 300_000;
 /** A WebRTC setup whose DTLS and SCTP are not done this long after ICE connects is tried
  * again: base + round trips × the offer/answer exchange's time. */
 export const TRANSPORT_STALL_BASE_MS = 100;

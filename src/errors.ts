@@ -8,6 +8,7 @@ export type ErrorCode =
   | "STREAM_NOT_FOUND"
   | "STREAM_EXISTS"
   | "STREAM_CLOSED"
+  | "SUBSCRIBER_TOO_SLOW"
   | "CONNECTION_FAILED"
   | "NOT_CONNECTED"
   | "MESSAGE_TOO_LARGE"
@@ -79,6 +80,19 @@ export class StreamClosedError extends ConduitError {
   readonly stream: string;
   constructor(stream: string) {
     super("STREAM_CLOSED", `stream "${stream}" is closed`);
+    this.stream = stream;
+  }
+}
+
+/** A subscription of a stream that waits for room (overflow "wait") stayed full past the
+ * stream's bound and was cut off: the messages after it never reached this subscriber. */
+export class SlowSubscriberError extends ConduitError {
+  readonly stream: string;
+  constructor(stream: string, waitedMs: number) {
+    super(
+      "SUBSCRIBER_TOO_SLOW",
+      `subscription of "${stream}" was full for ${waitedMs} ms and was cut off`,
+    );
     this.stream = stream;
   }
 }

@@ -17,6 +17,7 @@ export {
   InvalidArgumentError,
   MessageTooLargeError,
   ProtocolError,
+  SlowSubscriberError,
   StreamClosedError,
   StreamExistsError,
   StreamNotFoundError,

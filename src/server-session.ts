@@ -86,6 +86,7 @@ class RemoteSubscriber implements Subscriber {
     /** The session's current link: a failed setup can replace it before it opens. */
     private readonly link: () => PeerLink | undefined,
     private readonly onEnd: (s: RemoteSubscriber) => void,
+    private readonly onCutOff: (s: RemoteSubscriber) => void,
   ) {
     this.queue = new OutboundQueue(stream.bufferSize);
   }
@@ -122,6 +123,19 @@ class RemoteSubscriber implements Subscriber {
 
   end(): void {
     this.onEnd(this);
+  }
+
+  hasRoom(): boolean {
+    return this.queue.queue.hasRoom;
+  }
+
+  whenRoom(): Promise<void> {
+    return this.queue.queue.whenRoom();
+  }
+
+  /** The client is told; what is queued still goes out, so it knows what it has. */
+  cutOff(): void {
+    this.onCutOff(this);
   }
 
   get stats(): SubscriberStats {
@@ -425,6 +439,7 @@ export class ClientSession {
       stream,
       () => this.link,
       (s) => this.streamEnded(s),
+      (s) => this.subscriberCutOff(s),
     );
     this.subscriptions.set(name, subscriber);
     // Resent first, in the same tick as joining: nothing pushed in between is missed.
@@ -454,12 +469,14 @@ export class ClientSession {
     if (sub.stream.delivery === "reliable") {
       this.ended.set(sub.stream.name, sub);
     }
-    const notice: StreamClosedNotice = {
-      stream: sub.stream.name,
-      streamId: sub.stream.id,
-      lastSeq: sub.lastSeq,
-      ...(sub.stream.delivery === "realtime" ? { maxAgeMs: sub.stream.maxAgeMs } : {}),
-    };
+    this.conn.notify(EVENT_STREAM_CLOSED, closedNotice(sub));
+  }
+
+  /** The client's queue stayed full past the stream's bound (overflow "wait"). */
+  private subscriberCutOff(sub: RemoteSubscriber): void {
+    if (this.subscriptions.get(sub.stream.name) !== sub) return;
+    this.subscriptions.delete(sub.stream.name);
+    const notice = { ...closedNotice(sub), cutOffAfterMs: sub.stream.overflow.waitMs };
     this.conn.notify(EVENT_STREAM_CLOSED, notice);
   }
 
@@ -523,5 +540,15 @@ function reply(stream: Stream): SubscribeReply {
     bufferSize: stream.bufferSize,
     epoch: stream.epoch,
     missed: 0,
+  };
+}
+
+/** Tells a client that its subscription `sub` ended, and with which message. */
+function closedNotice(sub: RemoteSubscriber): StreamClosedNotice {
+  return {
+    stream: sub.stream.name,
+    streamId: sub.stream.id,
+    lastSeq: sub.lastSeq,
+    ...(sub.stream.delivery === "realtime" ? { maxAgeMs: sub.stream.maxAgeMs } : {}),
   };
 }

@@ -85,7 +85,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       if (
         typeof notice?.stream === "string" &&
         typeof notice.streamId === "number" &&
-        typeof notice.lastSeq === "number"
+        typeof notice.lastSeq === "number" &&
+        (notice.cutOffAfterMs === undefined || typeof notice.cutOffAfterMs === "number")
       ) {
         this.emit("streamClosed", notice);
       }

@@ -111,6 +111,9 @@ export interface StreamClosedNotice {
   /** Realtime: the age bound of the stream's messages. The client waits up to this long for
    * `lastSeq`, which may still be on its way; a message older than that cannot arrive. */
   maxAgeMs?: number;
+  /** The subscription was cut off, not the stream closed: its queue stayed full this long
+   * (overflow "wait"). The client ends it with SlowSubscriberError once it has `lastSeq`. */
+  cutOffAfterMs?: number;
 }
 
 export const EVENT_SIGNAL = "signal";

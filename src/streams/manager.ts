@@ -3,7 +3,9 @@ import {
   DEFAULT_DELIVERY,
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_OVERFLOW_WAIT_MS,
   MAX_AGE_LIMIT_MS,
+  MAX_OVERFLOW_WAIT_MS,
 } from "../defaults.js";
 import {
   ConnectionError,
@@ -18,7 +20,7 @@ import {
   type ClientStreamHandler,
   type ClientStreamStats,
 } from "./client-streams.js";
-import { Stream, type StreamClusterHooks } from "./stream.js";
+import { type OverflowPolicy, Stream, type StreamClusterHooks } from "./stream.js";
 import { Subscription } from "./subscription.js";
 
 export interface StreamManagerOptions {
@@ -38,6 +40,13 @@ export interface StreamOptions {
   /** Realtime: how old a message may be when delivered; an older one is dropped (and counted)
    * in the queue, the engine or the receiver. @default 500 (DEFAULT_MAX_AGE_MS) */
   maxAgeMs?: number;
+  /** When a subscriber's queue is full: "wait" (push() resolves once every subscriber has
+   * room; reliable streams only) or "drop-oldest" (the oldest queued message is dropped and
+   * counted). @default "wait" for reliable streams, "drop-oldest" for realtime ones */
+  overflow?: OverflowPolicy["mode"];
+  /** Overflow "wait": a subscriber whose queue stays full this long is cut off (it gets
+   * SlowSubscriberError) and the others go on. @default 10000 (DEFAULT_OVERFLOW_WAIT_MS) */
+  overflowWaitMs?: number;
 }
 
 export interface SubscribeOptions {
@@ -92,6 +101,30 @@ export function validateBufferSize(value: unknown, what = "bufferSize"): number 
 }
 
 /** A realtime stream's age bound (0 for a reliable one: it has none). */
+/** A mirror (a copy of another node's stream) cannot hold back its feed: it drops. */
+function validateOverflow(
+  options: StreamOptions,
+  delivery: Delivery,
+  mirror: boolean,
+): OverflowPolicy {
+  const mode = options.overflow ?? (delivery === "reliable" && !mirror ? "wait" : "drop-oldest");
+  if (mode !== "wait" && mode !== "drop-oldest") {
+    throw new InvalidArgumentError(`overflow must be "wait" or "drop-oldest", not ${String(mode)}`);
+  }
+  if (mode === "wait" && delivery === "realtime") {
+    throw new InvalidArgumentError(
+      'overflow "wait" applies to reliable streams only: realtime keeps the newest',
+    );
+  }
+  const waitMs = options.overflowWaitMs ?? DEFAULT_OVERFLOW_WAIT_MS;
+  if (!Number.isInteger(waitMs) || waitMs < 1 || waitMs > MAX_OVERFLOW_WAIT_MS) {
+    throw new InvalidArgumentError(
+      `overflowWaitMs must be an integer from 1 to ${MAX_OVERFLOW_WAIT_MS}, not ${String(waitMs)}`,
+    );
+  }
+  return { mode: mirror ? "drop-oldest" : mode, waitMs };
+}
+
 export function validateMaxAge(value: unknown, delivery: Delivery): number {
   if (delivery === "reliable") {
     if (value === undefined) return 0;
@@ -185,6 +218,7 @@ export class StreamManager {
     const bufferSize = validateBufferSize(options.bufferSize ?? DEFAULT_BUFFER_SIZE);
     const delivery = validateDelivery(options.delivery ?? DEFAULT_DELIVERY);
     const maxAgeMs = validateMaxAge(options.maxAgeMs, delivery);
+    const overflow = validateOverflow(options, delivery, mirrorOf !== undefined);
     if (this.streams.has(name)) throw new StreamExistsError(name);
     const id = this.nextStreamId;
     this.nextStreamId = (this.nextStreamId % 0xffffffff) + 1;
@@ -195,6 +229,7 @@ export class StreamManager {
       delivery,
       bufferSize,
       maxAgeMs,
+      overflow,
       this.maxMessageBytes,
       (s) => {
         if (this.streams.get(s.name) === s) this.streams.delete(s.name);

@@ -1,4 +1,4 @@
-import { StreamClosedError } from "../errors.js";
+import { SlowSubscriberError, StreamClosedError } from "../errors.js";
 import { log } from "../log.js";
 import type { Delivery } from "../peer/link.js";
 import type { StreamSummary } from "../signaling/protocol.js";
@@ -29,6 +29,23 @@ export interface Subscriber {
   /** The stream closed. */
   end(): void;
   readonly stats: SubscriberStats;
+  /** Its queue can take a message without dropping one. */
+  hasRoom(): boolean;
+  /** Resolves once it can. */
+  whenRoom(): Promise<void>;
+  /** It stayed full past the stream's bound and was removed: its consumer is told why. */
+  cutOff(error: SlowSubscriberError): void;
+}
+
+/**
+ * What push() does when a subscriber's queue is full. "drop-oldest": queue it anyway, and the
+ * oldest message there is dropped (and counted). "wait": push() resolves once every
+ * subscriber has room; one that stays full for `waitMs` is cut off (SlowSubscriberError) so
+ * the others go on.
+ */
+export interface OverflowPolicy {
+  mode: "drop-oldest" | "wait";
+  waitMs: number;
 }
 
 /** One push: the value, and its encoding, made once whatever the subscriber count. */
@@ -90,6 +107,10 @@ export class Stream {
   private seq = 0;
   private active = true;
   private readonly createdAt = new Date();
+  /** Overflow "wait": pushes reach subscribers one after another, in order. */
+  private pushTail: Promise<unknown> = Promise.resolve();
+  /** Pushes waiting for a full subscriber: ends the wait when it leaves. */
+  private readonly roomWaits = new Map<Subscriber, () => void>();
 
   /** @internal created by StreamManager */
   constructor(
@@ -99,6 +120,7 @@ export class Stream {
     readonly delivery: Delivery,
     readonly bufferSize: number,
     readonly maxAgeMs: number,
+    readonly overflow: OverflowPolicy,
     private readonly maxMessageBytes: number,
     private readonly onClosed: (stream: Stream) => void,
     /** A cluster node's copy of a stream that lives on another node (fed from it). */
@@ -130,8 +152,9 @@ export class Stream {
   }
 
   /**
-   * Queues `data` for every subscriber and returns how many it was queued for.
-   * Never waits for a slow subscriber: each has its own bounded buffer.
+   * Queues `data` for every subscriber and returns how many it was queued for. Each subscriber
+   * has its own bounded queue; when one is full, the stream's overflow policy says whether the
+   * oldest message there is dropped or push() waits (see OverflowPolicy).
    * Throws StreamClosedError after close(), MessageTooLargeError past maxMessageBytes.
    */
   async push(data: unknown): Promise<number> {
@@ -152,10 +175,44 @@ export class Stream {
       this.retained.push(message);
       if (this.retained.length > this.bufferSize) this.retained.shift();
     }
+    if (this.overflow.mode === "drop-oldest") return this.fanOut(message);
+    const turn = this.pushTail.then(() => this.fanOutWhenRoom(message));
+    this.pushTail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private fanOut(message: PushedMessage): number {
     for (const subscriber of this.subscribers.values()) subscriber.deliver(message);
     // A mirror's pushes come from the cluster; only a stream's own node sends them out.
     const elsewhere = this.mirrorOf === undefined ? (this.cluster?.pushed(this, message) ?? 0) : 0;
     return this.subscribers.size + elsewhere;
+  }
+
+  private async fanOutWhenRoom(message: PushedMessage): Promise<number> {
+    const full = [...this.subscribers.values()].filter((s) => !s.hasRoom());
+    if (full.length > 0) await Promise.all(full.map((s) => this.roomIn(s)));
+    return this.fanOut(message);
+  }
+
+  /** Resolves once `subscriber` has room, or has left; past the bound, cuts it off. */
+  private roomIn(subscriber: Subscriber): Promise<void> {
+    const { waitMs } = this.overflow;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.roomWaits.delete(subscriber);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        if (this.subscribers.get(subscriber.id) !== subscriber) return;
+        debug("%s: subscriber %s full for %d ms: cut off", this.name, subscriber.id, waitMs);
+        this.removeSubscriber(subscriber.id);
+        subscriber.cutOff(new SlowSubscriberError(this.name, waitMs));
+      }, waitMs);
+      this.roomWaits.set(subscriber, done);
+      void subscriber.whenRoom().then(done);
+    });
   }
 
   onSubscribe(callback: SubscriberCallback): void {
@@ -180,6 +237,7 @@ export class Stream {
     const subscribers = [...this.subscribers.values()];
     this.subscribers.clear();
     for (const subscriber of subscribers) {
+      this.roomWaits.get(subscriber)?.();
       this.retire(subscriber);
       subscriber.end();
       this.fire(this.unsubscribeCallbacks, subscriber.id);
@@ -238,6 +296,7 @@ export class Stream {
     const subscriber = this.subscribers.get(id);
     if (!subscriber) return;
     this.subscribers.delete(id);
+    this.roomWaits.get(subscriber)?.();
     this.retire(subscriber);
     this.fire(this.unsubscribeCallbacks, id);
   }
@@ -280,6 +339,18 @@ class LocalSubscriber implements Subscriber {
 
   end(): void {
     this.subscription.end();
+  }
+
+  hasRoom(): boolean {
+    return this.subscription.hasRoom;
+  }
+
+  whenRoom(): Promise<void> {
+    return this.subscription.whenRoom();
+  }
+
+  cutOff(error: SlowSubscriberError): void {
+    this.subscription.fail(error);
   }
 
   get stats(): SubscriberStats {

@@ -87,6 +87,16 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
     this.buffer.resize(size);
   }
 
+  /** `deliver` would not drop a buffered message (a closed subscription takes nothing). */
+  get hasRoom(): boolean {
+    return this.closed || this.buffer.hasRoom;
+  }
+
+  /** Resolves once `hasRoom` (the consumer took a message, or stopped). */
+  whenRoom(): Promise<void> {
+    return this.hasRoom ? Promise.resolve() : this.buffer.whenRoom();
+  }
+
   /** `ageMs`: how old the message was when it arrived, if known. */
   deliver(value: T, ageMs?: number): void {
     if (this.ended || this.closed) return;

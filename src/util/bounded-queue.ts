@@ -5,6 +5,8 @@ export class BoundedQueue<T> {
   private count = 0;
   /** Items dropped because the queue was full. */
   dropped = 0;
+  /** Resolved once the queue has room (see whenRoom). */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private cap: number) {
     this.slots = new Array(cap);
@@ -24,6 +26,7 @@ export class BoundedQueue<T> {
     const excess = Math.max(0, kept.length - capacity);
     this.dropped += excess;
     for (const item of kept.slice(excess)) this.push(item);
+    if (this.hasRoom) this.wakeRoomWaiters();
   }
 
   get length(): number {
@@ -48,7 +51,25 @@ export class BoundedQueue<T> {
     this.slots[this.head] = undefined;
     this.head = (this.head + 1) % this.cap;
     this.count--;
+    if (this.roomWaiters.length > 0) this.wakeRoomWaiters();
     return item;
+  }
+
+  /** A push would not drop anything. */
+  get hasRoom(): boolean {
+    return this.count < this.cap;
+  }
+
+  /** Resolves once a push would not drop anything (at once if it would not now). */
+  whenRoom(): Promise<void> {
+    if (this.hasRoom) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** The items, oldest first, without removing them. */

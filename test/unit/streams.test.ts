@@ -3,6 +3,7 @@ import {
   ClientDescriptor,
   InvalidArgumentError,
   ServerDescriptor,
+  SlowSubscriberError,
   StreamClosedError,
   StreamExistsError,
   StreamManager,
@@ -164,6 +165,9 @@ describe("streams in one process", () => {
       deliver: (m) => seen.push(m),
       end: () => {},
       stats: { messagesSent: 0, bytesSent: 0, dropped: 0, stale: 0, expired: 0, depth: 0 },
+      hasRoom: () => true,
+      whenRoom: () => Promise.resolve(),
+      cutOff: () => {},
     });
     for (let i = 0; i < 5; i++) stream.addSubscriber(fake(`c${i}`));
     expect(await stream.push({ big: new Uint8Array(100_000) })).toBe(5);
@@ -171,5 +175,103 @@ describe("streams in one process", () => {
     const bodies = new Set(seen.map((m) => m.outgoing.body));
     expect(encodings.size).toBe(1);
     expect(bodies.size).toBe(1);
+  });
+});
+
+describe("overflow", () => {
+  /** Reads `subscription` to its end, a macrotask per message (slower than a push loop). */
+  async function slowlyRead(subscription: AsyncIterable<unknown>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    for await (const m of subscription) {
+      seen.push(m);
+      await new Promise((r) => setImmediate(r));
+    }
+    return seen;
+  }
+
+  it("reliable streams wait by default: a slow subscriber gets every message, in order", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("files", { delivery: "reliable", bufferSize: 4 });
+    expect(stream.overflow).toEqual({ mode: "wait", waitMs: 10_000 });
+    const read = slowlyRead(streams.subscribe("files"));
+    for (let i = 0; i < 200; i++) await stream.push(i);
+    await stream.close();
+    expect(await read).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(stream.summary().dropped).toBe(0);
+  });
+
+  it("pushes not awaited still arrive in order, none dropped", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("burst", { delivery: "reliable", bufferSize: 2 });
+    const read = slowlyRead(streams.subscribe("burst"));
+    const pushes = Array.from({ length: 50 }, (_, i) => stream.push(i));
+    expect(await Promise.all(pushes)).toEqual(new Array(50).fill(1));
+    await stream.close();
+    expect(await read).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it("a subscriber full past overflowWaitMs is cut off and told; the others go on", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("logs", {
+      delivery: "reliable",
+      bufferSize: 2,
+      overflowWaitMs: 50,
+    });
+    const stuck = streams.subscribe("logs");
+    const read = slowlyRead(streams.subscribe("logs"));
+    for (let i = 0; i < 10; i++) await stream.push(i);
+    expect(stream.subscriberCount).toBe(1);
+    await stream.close();
+    expect(await read).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    // What it had buffered, then the error.
+    expect((await stuck.next()).value).toBe(0);
+    expect((await stuck.next()).value).toBe(1);
+    const error = await stuck.next().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(SlowSubscriberError);
+    expect(error).toMatchObject({ code: "SUBSCRIBER_TOO_SLOW", stream: "logs" });
+  });
+
+  it("a push waiting on a full subscriber resolves when the stream closes or it leaves", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("held", { delivery: "reliable", bufferSize: 1 });
+    const full = streams.subscribe("held");
+    await stream.push("a");
+    const waiting = stream.push("b");
+    full.close();
+    expect(await waiting).toBe(0);
+    const other = streams.subscribe("held");
+    await stream.push("c");
+    const waitingAgain = stream.push("d");
+    await stream.close();
+    expect(await waitingAgain).toBe(0);
+    expect((await other.next()).value).toBe("c");
+  });
+
+  it("drop-oldest keeps the newest, as realtime streams do by default", async () => {
+    const streams = new StreamManager();
+    expect(streams.create("video").overflow.mode).toBe("drop-oldest");
+    const stream = streams.create("log", {
+      delivery: "reliable",
+      bufferSize: 2,
+      overflow: "drop-oldest",
+    });
+    const paused = streams.subscribe("log");
+    for (let i = 0; i < 5; i++) await stream.push(i);
+    expect(paused.stats).toMatchObject({ dropped: 3, depth: 2 });
+  });
+
+  it("rejects wait on a realtime stream, and bad policies or bounds", () => {
+    const streams = new StreamManager();
+    for (const options of [
+      { overflow: "wait" },
+      { delivery: "reliable", overflow: "block" },
+      { delivery: "reliable", overflowWaitMs: 0 },
+      { delivery: "reliable", overflowWaitMs: 1.5 },
+      { delivery: "reliable", overflowWaitMs: 1e9 },
+    ]) {
+      expect(() => streams.create("x", options as never), JSON.stringify(options)).toThrow(
+        InvalidArgumentError,
+      );
+    }
   });
 });
