@@ -18,7 +18,15 @@ import {
   socketIoLatency,
 } from "./latency.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
-import { BROWSER_WAN_SYSTEMS, GRACE_MS, PROFILES, WAN_SYSTEMS, wanRun } from "./wan.js";
+import {
+  BROWSER_WAN_SYSTEMS,
+  GRACE_MS,
+  PROFILES,
+  WAN_BULK_SYSTEMS,
+  WAN_SYSTEMS,
+  wanBulkRun,
+  wanRun,
+} from "./wan.js";
 import { wanConnectTimings } from "./wan-connect.js";
 import { burstUnavailable, weriftBurst } from "./werift-burst.js";
 
@@ -137,6 +145,22 @@ if (wanUnavailable) {
           `p99 ${round(r.p99)} ms, within 100 ms ${round(r.within100Pct)} %, ` +
           `${round(r.goodputMBps)} MB/s${r.congestionControl ? ` (ss: ${r.congestionControl})` : ""}`,
       );
+    }
+    for (const [system, engine] of WAN_BULK_SYSTEMS) {
+      try {
+        const r = await wanBulkRun(link, engine, quick ? 3_000 : 10_000, profile.loss);
+        if (!r.intact) throw new Error("frames arrived out of order or damaged");
+        record({
+          case: name,
+          system,
+          metric: "goodput_mb_per_s",
+          value: round(r.goodputMBps),
+          unit: "MB/s",
+        });
+        console.error(`${name} ${system}: ${round(r.goodputMBps)} MB/s`);
+      } catch (err) {
+        console.error(`${name} ${system}: failed: ${(err as Error).message}`);
+      }
     }
     await link.close();
   }

@@ -1,12 +1,19 @@
 // The WAN matrix: 30 fps frames to a viewer across an impaired link (test/helpers/impair.py;
 // needs root), per link profile and system, in one run. conduit: realtime with a fixed 50 KB
-// sender and with one that sizes its frames by conduit's rate advice, and reliable, on both
+// sender and with one that sizes its frames by conduit's rate advice, and reliable (30 fps, and
+// bulk: as much as the path takes), on both
 // engines; Socket.IO over TCP with CUBIC and with BBR (set on the link's routes, confirmed
 // with `ss`); Chromium receiving from either engine and sending to node-datachannel. The
 // viewer runs in its own process (or Chromium) at the far end of the link.
 import type { EngineName } from "../src/index.js";
 import type { ImpairedLink } from "../test/helpers/impaired-link.js";
-import { FPS, type LossyRun, streamConduit, streamSocketIo } from "../test/helpers/lossy-stream.js";
+import {
+  bulkConduit,
+  FPS,
+  type LossyRun,
+  streamConduit,
+  streamSocketIo,
+} from "../test/helpers/lossy-stream.js";
 import { Resources } from "../test/helpers/net.js";
 import { browserUnavailable } from "./browser.js";
 import { chromiumReceives, chromiumSends } from "./wan-browser.js";
@@ -85,6 +92,28 @@ export const BROWSER_WAN_SYSTEMS: [string, Run][] = browserUnavailable()
       ["conduit:chromium ← werift realtime", chromiumReceives("werift")],
       ["conduit:chromium → node-datachannel realtime", chromiumSends("node-datachannel")],
     ];
+
+/** Reliable bulk (bulkConduit): as much as the path takes, for a while; goodput only. */
+export const WAN_BULK_SYSTEMS: [string, EngineName][] = [
+  ["conduit:node-datachannel reliable, bulk", "node-datachannel"],
+  ["conduit:werift reliable, bulk", "werift"],
+];
+
+export async function wanBulkRun(
+  link: ImpairedLink,
+  engine: EngineName,
+  durationMs: number,
+  loss: number,
+): Promise<{ goodputMBps: number; intact: boolean }> {
+  const res = new Resources();
+  try {
+    const r = await bulkConduit(res, link, engine, durationMs, 64_000, loss);
+    if (r.viewerExitCode !== 0) throw new Error(`viewer exited with ${r.viewerExitCode}`);
+    return { goodputMBps: r.mbPerS, intact: r.received.intact && r.received.inOrder };
+  } finally {
+    await res.closeAll();
+  }
+}
 
 function deadline(frames: number, graceMs: number): number {
   return (frames / FPS) * 1000 + graceMs;

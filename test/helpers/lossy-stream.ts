@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import { type Socket, Server as SocketIoServer } from "socket.io";
 import type { Delivery, EngineName, SubscriberStats } from "../../src/index.js";
 import type { ImpairedLink } from "./impaired-link.js";
-import { type Resources, startServer } from "./net.js";
+import { pattern, type Resources, startServer } from "./net.js";
 import { exitCode, lineMatching, runTs } from "./process.js";
 import { type ReceiveSummary, sendFrames } from "./timed-frames.js";
 
@@ -133,6 +133,55 @@ export async function streamConduit(
     received: await result,
     sender,
     sent,
+    viewerExitCode: await exitCode(viewer),
+  };
+}
+
+/**
+ * Reliable bulk: frames of `frameBytes` pushed as fast as the stream takes them (its default
+ * overflow "wait": push() waits for room) to a viewer across `link`, which stops after
+ * `durationMs`. Goodput: the frame bytes it got over the time from the first push to its end.
+ */
+export async function bulkConduit(
+  res: Resources,
+  link: ImpairedLink,
+  engine: EngineName,
+  durationMs: number,
+  frameBytes: number,
+  loss = 0,
+): Promise<{ received: ViewerResult; mbPerS: number; viewerExitCode: number | null }> {
+  const { server, streams } = await startServer(res, engine, {
+    host: link.hostAddress,
+    iceBindAddress: link.hostAddress,
+  });
+  const stream = streams.create("frames", { delivery: "reliable" });
+  const subscribed = new Promise<void>((resolve) => stream.onSubscribe(() => resolve()));
+  const { viewer, result, unlessViewerEnds } = startViewer(res, link, {
+    MODE: "conduit",
+    ENGINE: engine,
+    SERVER_PORT: String(server.port),
+    DEADLINE_MS: String(durationMs),
+  });
+  await unlessViewerEnds(subscribed);
+  let ended = false;
+  void result.finally(() => {
+    ended = true;
+  });
+  const start = performance.now();
+  let seconds = 0;
+  await underLoss(link, loss, async () => {
+    // The viewer leaving (its deadline) ends any wait for room.
+    for (let n = 1; !ended; n++) {
+      const sentAt = performance.timeOrigin + performance.now();
+      await stream.push({ n, sentAt, frame: pattern(frameBytes, n) });
+    }
+    seconds = (performance.now() - start) / 1000;
+  });
+  await stream.close();
+  const received = await result;
+  return {
+    received,
+    mbPerS: received.bytes / 1e6 / seconds,
     viewerExitCode: await exitCode(viewer),
   };
 }

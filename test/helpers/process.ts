@@ -48,7 +48,8 @@ export function lineMatching(
     let buffer = "";
     const onData = (c: Buffer) => {
       buffer += c.toString();
-      for (const line of buffer.split("\n")) {
+      // Complete lines only: a long line comes in several chunks.
+      for (const line of buffer.split("\n").slice(0, -1)) {
         const m = line.match(re);
         if (m) {
           child.stdout.off("data", onData);

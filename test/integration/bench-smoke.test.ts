@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { browserUnavailable } from "../../bench/browser.js";
 import { natsServerUnavailable } from "../../bench/fanout.js";
-import { WAN_SYSTEMS } from "../../bench/wan.js";
+import { WAN_BULK_SYSTEMS, WAN_SYSTEMS } from "../../bench/wan.js";
 import { burstUnavailable } from "../../bench/werift-burst.js";
 import { impairedLinkUnavailable } from "../helpers/impaired-link.js";
 import { Resources } from "../helpers/net.js";
@@ -56,7 +56,7 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
     impairedLinkUnavailable() === undefined ? ["wan-25ms-2%", "connect-wan-25ms"] : [];
   if (wanCase.length > 0) {
     expect(new Set(result.rows.filter(isWan).map((r) => r.system))).toEqual(
-      new Set(WAN_SYSTEMS.map(([system]) => system)),
+      new Set([...WAN_SYSTEMS, ...WAN_BULK_SYSTEMS].map(([system]) => system)),
     );
   }
   // So does the browser case, which needs Chromium too.
