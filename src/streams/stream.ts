@@ -191,7 +191,8 @@ export class Stream {
   private async fanOutWhenRoom(message: PushedMessage): Promise<number> {
     const full = [...this.subscribers.values()].filter((s) => !s.hasRoom());
     if (full.length > 0) await Promise.all(full.map((s) => this.roomIn(s)));
-    return this.fanOut(message);
+    // Closed while it waited: the subscribers have ended, and the cluster was told.
+    return this.active ? this.fanOut(message) : 0;
   }
 
   /** Resolves once `subscriber` has room, or has left; past the bound, cuts it off. */
