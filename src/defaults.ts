@@ -15,8 +15,8 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 
 /** Stop handing bytes to an engine above this; resume when it drains below the low mark. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
-/** node-datachannel: each association's SCTP send and receive buffer (see node-datachannel.ts). */
-export const SCTP_BUFFER_BYTES = 2 * 1024 * 1024;
+/** node-datachannel: each association's SCTP receive buffer, its window (see node-datachannel.ts). */
+export const SCTP_RECEIVE_BUFFER_BYTES = 2 * 1024 * 1024;
 export const LOW_WATER_BYTES = 256 * 1024;
 /**
  * The realtime channel's engine buffer is kept small: what waits in the engine

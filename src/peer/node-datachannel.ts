@@ -1,5 +1,5 @@
 import nodeDataChannel from "node-datachannel";
-import { SCTP_BUFFER_BYTES } from "../defaults.js";
+import { SCTP_RECEIVE_BUFFER_BYTES } from "../defaults.js";
 import { log } from "../log.js";
 import {
   CandidateQueue,
@@ -24,14 +24,12 @@ if (ndcLevel) {
   const ndcDebug = log("ndc");
   nodeDataChannel.initLogger(ndcLevel, (level, message) => ndcDebug("%s %s", level, message));
 }
-// usrsctp's socket buffers bound what one association has in flight. At 50 ms round trip
-// (the impaired link, no loss) the defaults carried 6–14 MB/s, run to run; 8 MiB let the
-// bottleneck's queue grow until spurious retransmission timeouts stalled it (0.9–20 MB/s);
-// 2 MiB carried 19.8–20.7 MB/s in three runs. Process-wide: set before any peer exists.
-nodeDataChannel.setSctpSettings({
-  sendBufferSize: SCTP_BUFFER_BYTES,
-  recvBufferSize: SCTP_BUFFER_BYTES,
-});
+// The receive buffer is the window a peer offers: at 50 ms round trip (the impaired link, no
+// loss) the default let reliable bulk carry 10–14 MB/s, run to run; 2 MiB, 17.0–17.3 MB/s in
+// three 10 s runs. The send buffer stays as it is: a larger one is a queue conduit cannot see
+// (2 MiB made the realtime capacity advice overshoot on a lossy path, and bulk unsteady,
+// 9.5–27 MB/s). Process-wide: set before any peer exists.
+nodeDataChannel.setSctpSettings({ recvBufferSize: SCTP_RECEIVE_BUFFER_BYTES });
 const PEER_STATES = new Set<string>([
   "new",
   "connecting",
