@@ -209,17 +209,21 @@ export class PeerLink extends Emitter<LinkEvents> {
   }
 
   private createLane(delivery: Delivery, options: LinkOptions): Lane {
-    const reassembler = new Reassembler({
-      maxMessageBytes: options.maxMessageBytes,
-      maxPartials: MAX_PARTIAL_MESSAGES,
-      maxPartialBytes: options.maxMessageBytes * 2,
-      maxAgeMs: MAX_PARTIAL_AGE_MS,
-      dropStale: delivery === "realtime",
-    });
+    const feedback = delivery === "realtime" ? this.feedback : undefined;
+    const reassembler = new Reassembler(
+      {
+        maxMessageBytes: options.maxMessageBytes,
+        maxPartials: MAX_PARTIAL_MESSAGES,
+        maxPartialBytes: options.maxMessageBytes * 2,
+        maxAgeMs: MAX_PARTIAL_AGE_MS,
+        dropStale: delivery === "realtime",
+      },
+      Date.now,
+      feedback && ((piece) => feedback.firstPieceCame(piece.sentAt + piece.heldMs)),
+    );
     const lane = {} as Lane;
     lane.reassembler = reassembler;
     lane.open = false;
-    const feedback = delivery === "realtime" ? this.feedback : undefined;
     lane.channel = this.peer.createChannel(channelSpec(this.engineName, delivery), {
       open: () => {
         lane.open = true;
@@ -238,11 +242,10 @@ export class PeerLink extends Emitter<LinkEvents> {
         feedback?.received(data.byteLength, data[1] === FRAME_KIND_PIECE);
         const done = reassembler.push(data);
         if (!done || this.closed) return;
-        if (done.sentAt === undefined || done.firstPieceAt === undefined || !feedback) {
+        if (done.sentAt === undefined || !feedback) {
           this.emit("message", delivery, done.streamId, done.seq, done.body, undefined);
           return;
         }
-        feedback.arrived(done.sentAt + (done.firstPieceHeldMs ?? 0), done.firstPieceAt);
         const ageMs = feedback.ageOf(done.sentAt);
         if (ageMs !== undefined && done.maxAgeMs && ageMs > done.maxAgeMs) {
           this.expiredOnArrival++;

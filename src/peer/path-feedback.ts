@@ -68,11 +68,14 @@ export class PathFeedback {
   private measuredLoss: number | undefined;
   private lastReportAt = clockMs();
 
-  /** A coded message arrived whole: the piece of it that came first went to the other end's
-   * engine at `handedAt` (its clock) and came at `firstPieceAt` (ours). The message's own
-   * transmission time, and any wait in the other end's queue, are left out. */
-  arrived(handedAt: number, firstPieceAt: number): void {
-    this.delays.add((firstPieceAt - handedAt) | 0);
+  /** The first piece of a coded message came, now; it went to the other end's engine at
+   * `handedAt` (its clock). Sampled whether or not the message completes: one that never
+   * does still tells of the queue it waited in (and on a lossy path, before repair is
+   * planned, the first messages rarely complete: they would leave the base delay to be
+   * learned behind a standing queue). The message's own transmission time, and any wait in
+   * the other end's queue, are left out. */
+  firstPieceCame(handedAt: number): void {
+    this.delays.add((clockMs() - handedAt) | 0);
   }
 
   /** Counts realtime bytes that arrived (for the next report); `piece`: a coded piece. */

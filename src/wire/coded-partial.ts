@@ -1,4 +1,3 @@
-import { clockMs } from "../util/clock.js";
 import { rebuildSources } from "./erasure.js";
 import { groupSizes, type Piece } from "./pieces.js";
 
@@ -16,10 +15,6 @@ export class CodedPartial {
   readonly pieceBytes: number;
   readonly sentAt: number;
   readonly maxAgeMs: number;
-  /** When its first piece came (this end's clock, ms mod 2^32), and how long that piece
-   * waited at the sender before it went to its engine. */
-  readonly firstPieceAt = clockMs();
-  readonly firstPieceHeldMs: number;
   /** Payload bytes held. */
   bytes = 0;
   /** Some source piece was rebuilt from repair pieces. */
@@ -32,7 +27,6 @@ export class CodedPartial {
     this.pieceBytes = first.pieceBytes;
     this.sentAt = first.sentAt;
     this.maxAgeMs = first.maxAgeMs;
-    this.firstPieceHeldMs = first.heldMs;
     this.groups = groupSizes(first.totalBytes, first.pieceBytes).map((k) => ({
       sources: new Array<Uint8Array | undefined>(k),
       repairs: new Map(),

@@ -14,6 +14,9 @@ export interface ReassemblerLimits {
   dropStale: boolean;
 }
 
+/** The first piece of a coded message came (whether or not the message completes). */
+export type FirstPieceListener = (piece: Piece) => void;
+
 export interface Reassembled {
   streamId: number;
   seq: number;
@@ -21,10 +24,6 @@ export interface Reassembled {
   /** Coded messages: when the sender pushed it (its clock, ms mod 2^32), and its age bound. */
   sentAt?: number;
   maxAgeMs?: number;
-  /** When its first piece came (this end's clock, ms mod 2^32), and how long that piece
-   * had waited at the sender before it went to its engine. */
-  firstPieceAt?: number;
-  firstPieceHeldMs?: number;
 }
 
 export interface ReassemblerStats {
@@ -80,6 +79,7 @@ export class Reassembler {
   constructor(
     private readonly limits: ReassemblerLimits,
     private readonly now: () => number = Date.now,
+    private readonly onFirstPiece?: FirstPieceListener,
   ) {}
 
   /** Returns a completed message, or undefined (frame held, or dropped and counted). */
@@ -124,6 +124,7 @@ export class Reassembler {
         },
       };
       this.partials.set(key, p);
+      this.onFirstPiece?.(piece);
     } else if (p.kind !== "coded" || !p.coded.matches(piece)) {
       this.stats.framesInvalid++;
       return undefined;
@@ -143,8 +144,6 @@ export class Reassembler {
       ...this.complete(piece.streamId, piece.seq, coded.body()),
       sentAt: coded.sentAt,
       maxAgeMs: coded.maxAgeMs,
-      firstPieceAt: coded.firstPieceAt,
-      firstPieceHeldMs: coded.firstPieceHeldMs,
     };
   }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DelayTracker } from "../../src/peer/delay-tracker.js";
 import { RealtimePacer } from "../../src/peer/pacer.js";
 import { PathFeedback } from "../../src/peer/path-feedback.js";
+import { clockMs } from "../../src/util/clock.js";
 import { encodeRepair, rebuildSources } from "../../src/wire/erasure.js";
 import { FrameError } from "../../src/wire/frame.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
@@ -12,6 +13,7 @@ import {
   groupSizes,
   PIECE_BYTES,
   PIECE_HEADER_BYTES,
+  type Piece,
   readPiece,
   repairCount,
   withHeldMs,
@@ -32,14 +34,18 @@ function randomBytes(n: number, random: () => number): Uint8Array {
   return Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
 }
 
-const reassembler = () =>
-  new Reassembler({
-    maxMessageBytes: 16 * 1024 * 1024,
-    maxPartials: 64,
-    maxPartialBytes: 32 * 1024 * 1024,
-    maxAgeMs: 5000,
-    dropStale: true,
-  });
+const reassembler = (onFirstPiece?: (piece: Piece) => void) =>
+  new Reassembler(
+    {
+      maxMessageBytes: 16 * 1024 * 1024,
+      maxPartials: 64,
+      maxPartialBytes: 32 * 1024 * 1024,
+      maxAgeMs: 5000,
+      dropStale: true,
+    },
+    Date.now,
+    onFirstPiece,
+  );
 
 const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) =>
   a !== undefined && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
@@ -110,13 +116,18 @@ describe("pieces", () => {
     expect(readPiece(sent, 1 << 20)).toMatchObject({ heldMs: 42, sentAt: 5 });
     expect(readPiece(piece as Uint8Array, 1 << 20).heldMs).toBe(0);
     expect(readPiece(withHeldMs(piece as Uint8Array, 1e9), 1 << 20).heldMs).toBe(0xffff);
-    // The receiver learns the wait of the piece that came first, to take it out of the delay.
-    const [one] = cutPieces(
-      new Uint8Array(100),
+    // The receiver learns the wait of the piece that came first, to take it out of the delay,
+    // once per message, and whether or not the message ever completes.
+    const firstPieces: Piece[] = [];
+    const listening = reassembler((p) => firstPieces.push(p));
+    const [, second, third] = cutPieces(
+      new Uint8Array(3000),
       { streamId: 1, seq: 2, sentAt: 5, maxAgeMs: 0 },
       () => 0,
     );
-    expect(reassembler().push(withHeldMs(one as Uint8Array, 7))?.firstPieceHeldMs).toBe(7);
+    expect(listening.push(withHeldMs(second as Uint8Array, 7))).toBeUndefined();
+    expect(listening.push(third as Uint8Array)).toBeUndefined();
+    expect(firstPieces.map((p) => [p.seq, p.heldMs])).toEqual([[2, 7]]);
   });
 
   it("plan no repair on a clean path, and more as the loss grows", () => {
@@ -265,6 +276,18 @@ describe("queueing delay and pacing", () => {
     }
     expect(delays.take()).toBe(35);
     expect(delays.take()).toBeUndefined();
+  });
+
+  it("the receiver's report carries the queue its first pieces waited in, completed or not", () => {
+    const feedback = new PathFeedback();
+    // Two messages' first pieces: one went to the engine 20 ms ago, one a second before it
+    // arrived. Neither message completes: the queue is still reported.
+    feedback.firstPieceCame(clockMs() - 20);
+    feedback.firstPieceCame(clockMs() - 1020);
+    const { queueDelayMs } = readReport(feedback.nextReport());
+    expect(queueDelayMs).toBeGreaterThanOrEqual(950);
+    expect(queueDelayMs).toBeLessThanOrEqual(1050);
+    expect(readReport(feedback.nextReport()).queueDelayMs).toBeUndefined();
   });
 
   it("the pacer leaves a clean path alone, cuts to below what arrived when a lossy path queues, and grows back", () => {
