@@ -25,7 +25,9 @@ import {
   type RemoteStreams,
   type SubscribeOptions,
   validateMaxAge,
+  validateOverflow,
 } from "./streams/manager.js";
+import type { OverflowPolicy } from "./streams/stream.js";
 import { Subscription } from "./streams/subscription.js";
 import { BoundedQueue } from "./util/bounded-queue.js";
 import { Emitter } from "./util/emitter.js";
@@ -83,6 +85,9 @@ interface Outbound {
   /** Reliable: the last `bufferSize` messages, resent after a reconnect if the server
    * did not take them. */
   recent: BoundedQueue<OutgoingMessage> | undefined;
+  overflow: OverflowPolicy;
+  /** Overflow "wait": the last push in line; each waits for the one before (order kept). */
+  pushTail: Promise<unknown>;
 }
 
 /**
@@ -458,6 +463,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     let out = this.outbound.get(name);
     const delivery = out?.delivery ?? options.delivery ?? (DEFAULT_DELIVERY as Delivery);
     const maxAgeMs = out?.maxAgeMs ?? validateMaxAge(options.maxAgeMs, delivery);
+    const overflow = out?.overflow ?? validateOverflow(options, delivery);
     // Encoded first: a value too large fails here, before it registers the stream (and fixes
     // its delivery class).
     const encoded = new OutgoingMessage(0, 0, data, this.maxMessageBytes, maxAgeMs);
@@ -473,6 +479,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
         queue: new OutboundQueue(bufferSize),
         seq: 0,
         recent: delivery === "reliable" ? new BoundedQueue(bufferSize) : undefined,
+        overflow,
+        pushTail: Promise.resolve(),
       };
       this.outbound.set(name, out);
       ready.catch(() => this.outbound.delete(name));
@@ -481,10 +489,28 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
         `client stream "${name}" is ${out.delivery}; its delivery cannot change`,
       );
     }
+    if (out.overflow.mode === "drop-oldest") return this.sendPublished(name, out, encoded);
+    const turn = out.pushTail.then(() => this.sendPublished(name, out, encoded));
+    out.pushTail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Numbers a client stream's message and queues it for the link (once it has room, under
+   * overflow "wait"). */
+  private async sendPublished(
+    name: string,
+    out: Outbound,
+    encoded: OutgoingMessage,
+  ): Promise<void> {
     let streamId = await out.ready;
     if (this.reconnected) {
       await this.reconnected;
       streamId = await out.ready;
+    }
+    if (out.overflow.mode === "wait" && !out.queue.queue.hasRoom) {
+      await this.roomIn(name, out);
+      // The link may have changed meanwhile.
+      return this.sendPublished(name, out, encoded);
     }
     const link = this.link;
     if (!link) throw this.notConnected();
@@ -492,6 +518,21 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const message = encoded.renumbered(streamId, out.seq);
     out.recent?.push(message);
     link.send(out.delivery, out.queue, message);
+  }
+
+  /** Resolves once the client stream's queue has room; rejects past its overflow bound. */
+  private roomIn(name: string, out: Outbound): Promise<void> {
+    const { waitMs } = out.overflow;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        debug("%s client stream %s full for %d ms: push refused", this.clientId, name, waitMs);
+        reject(new SlowSubscriberError(name, waitMs, "client stream"));
+      }, waitMs);
+      void out.queue.queue.whenRoom().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async listStreams(): Promise<StreamSummary[]> {
@@ -619,7 +660,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const { stream: name, streamId, lastSeq, maxAgeMs = 0, cutOffAfterMs } = notice;
     const entry = this.inboundById.get(streamId);
     if (!entry || entry.name !== name) return;
-    if (cutOffAfterMs !== undefined) entry.endError = new SlowSubscriberError(name, cutOffAfterMs);
+    if (cutOffAfterMs !== undefined)
+      entry.endError = new SlowSubscriberError(name, cutOffAfterMs, "subscription");
     const reliable = entry.reply?.delivery === "reliable";
     const pending =
       (reliable || maxAgeMs > 0) &&

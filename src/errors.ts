@@ -84,14 +84,17 @@ export class StreamClosedError extends ConduitError {
   }
 }
 
-/** A subscription of a stream that waits for room (overflow "wait") stayed full past the
- * stream's bound and was cut off: the messages after it never reached this subscriber. */
+/** Overflow "wait" ran out of patience. On a subscription: it stayed full past the stream's
+ * bound and was cut off (the messages after it never reached it). On a client stream: the
+ * queue to the server had no room in time, and the push that waited was not sent. */
 export class SlowSubscriberError extends ConduitError {
   readonly stream: string;
-  constructor(stream: string, waitedMs: number) {
+  constructor(stream: string, waitedMs: number, of: "subscription" | "client stream") {
     super(
       "SUBSCRIBER_TOO_SLOW",
-      `subscription of "${stream}" was full for ${waitedMs} ms and was cut off`,
+      of === "subscription"
+        ? `subscription of "${stream}" was full for ${waitedMs} ms and was cut off`
+        : `client stream "${stream}": the queue to the server was full for ${waitedMs} ms; this push was not sent`,
     );
     this.stream = stream;
   }

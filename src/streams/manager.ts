@@ -59,10 +59,16 @@ export interface SubscribeOptions {
 export interface PushToServerOptions {
   /** Delivery class of this client stream, fixed by its first push. @default "realtime" */
   delivery?: Delivery;
-  /** Messages queued for the server before the oldest is dropped. @default 100 */
+  /** Messages queued for the server. @default 100 */
   bufferSize?: number;
   /** Realtime: how old a message may be when the server gets it. @default 500 */
   maxAgeMs?: number;
+  /** When the queue to the server is full: "wait" (the push resolves once it has room;
+   * reliable only) or "drop-oldest". @default "wait" for reliable, "drop-oldest" for realtime */
+  overflow?: OverflowPolicy["mode"];
+  /** Overflow "wait": a push that finds no room in this long rejects with
+   * SlowSubscriberError, unsent. @default 10000 (DEFAULT_OVERFLOW_WAIT_MS) */
+  overflowWaitMs?: number;
 }
 
 /** A server's cluster (src/cluster): other nodes' streams and client-stream handlers. */
@@ -101,11 +107,12 @@ export function validateBufferSize(value: unknown, what = "bufferSize"): number 
 }
 
 /** A realtime stream's age bound (0 for a reliable one: it has none). */
-/** A mirror (a copy of another node's stream) cannot hold back its feed: it drops. */
-function validateOverflow(
-  options: StreamOptions,
+/** A stream's or a client stream's overflow policy. A mirror (a copy of another node's
+ * stream) cannot hold back its feed: it drops. */
+export function validateOverflow(
+  options: Pick<StreamOptions, "overflow" | "overflowWaitMs">,
   delivery: Delivery,
-  mirror: boolean,
+  mirror = false,
 ): OverflowPolicy {
   const mode = options.overflow ?? (delivery === "reliable" && !mirror ? "wait" : "drop-oldest");
   if (mode !== "wait" && mode !== "drop-oldest") {
