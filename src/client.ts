@@ -483,7 +483,8 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
         pushTail: Promise.resolve(),
       };
       this.outbound.set(name, out);
-      ready.catch(() => this.outbound.delete(name));
+      // Refused: forgotten. (Lost with its connection: the reconnect publishes it again.)
+      ready.catch(() => this.signaling === signaling && this.outbound.delete(name));
     } else if (options.delivery !== undefined && options.delivery !== out.delivery) {
       throw new InvalidArgumentError(
         `client stream "${name}" is ${out.delivery}; its delivery cannot change`,
@@ -502,11 +503,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     out: Outbound,
     encoded: OutgoingMessage,
   ): Promise<void> {
-    let streamId = await out.ready;
-    if (this.reconnected) {
-      await this.reconnected;
-      streamId = await out.ready;
-    }
+    const streamId = await this.publishedId(out);
     if (out.overflow.mode === "wait" && !out.queue.queue.hasRoom) {
       await this.roomIn(name, out);
       // The link may have changed meanwhile.
@@ -520,13 +517,32 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     link.send(out.delivery, out.queue, message);
   }
 
+  /** The server's id for a client stream on the current connection: after a reconnect, the
+   * one it was published again under. */
+  private async publishedId(out: Outbound): Promise<number> {
+    for (;;) {
+      const ready = out.ready;
+      const outcome = await ready.then(
+        (id) => ({ id }),
+        (error: unknown) => ({ error }),
+      );
+      if (this.reconnected) {
+        await this.reconnected;
+        continue;
+      }
+      if (out.ready !== ready) continue;
+      if ("error" in outcome) throw outcome.error;
+      return outcome.id;
+    }
+  }
+
   /** Resolves once the client stream's queue has room; rejects past its overflow bound. */
   private roomIn(name: string, out: Outbound): Promise<void> {
     const { waitMs } = out.overflow;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         debug("%s client stream %s full for %d ms: push refused", this.clientId, name, waitMs);
-        reject(new SlowSubscriberError(name, waitMs, "client stream"));
+        reject(SlowSubscriberError.pushRefused(name, waitMs));
       }, waitMs);
       void out.queue.queue.whenRoom().then(() => {
         clearTimeout(timer);
@@ -597,10 +613,16 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     if (!signaling) throw this.notConnected();
     let reply: SubscribeReply;
     try {
-      reply = await signaling.request("subscribe", { stream: name, wait, resume }, undefined, name);
+      // One that waits for its stream to be created has no deadline.
+      const timeoutMs = wait ? Number.POSITIVE_INFINITY : undefined;
+      reply = await signaling.request("subscribe", { stream: name, wait, resume }, timeoutMs, name);
     } catch (err) {
-      // A reconnect in between sends the request again; only a refusal ends the entry.
-      if (this.signaling !== signaling && !this.shuttingDown) return entry.ready;
+      // The connection went: the reconnect sends the request again (resumeStreams), and this
+      // one follows it. Only a refusal, or no reply in time, ends the entry.
+      if (this.signaling !== signaling && !this.shuttingDown) {
+        if (this.reconnected) await this.reconnected;
+        if (!this.shuttingDown && this.inboundByName.get(name) === entry) return entry.ready;
+      }
       if (this.inboundByName.get(name) === entry) this.inboundByName.delete(name);
       throw err;
     }
@@ -661,7 +683,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
     const entry = this.inboundById.get(streamId);
     if (!entry || entry.name !== name) return;
     if (cutOffAfterMs !== undefined)
-      entry.endError = new SlowSubscriberError(name, cutOffAfterMs, "subscription");
+      entry.endError = SlowSubscriberError.cutOff(name, cutOffAfterMs);
     const reliable = entry.reply?.delivery === "reliable";
     const pending =
       (reliable || maxAgeMs > 0) &&

@@ -39,6 +39,9 @@ export const REPORT_INTERVAL_MS = 100;
 /** Round trips over signaling to compare clocks with the server; the quickest one counts. */
 export const CLOCK_SAMPLES = 5;
 export const CLOCK_TIMEOUT_MS = 5_000;
+/** A request to the server that has no deadline of its own fails after this long without a
+ * reply (and at once if the connection drops). */
+export const REQUEST_TIMEOUT_MS = 10_000;
 /**
  * node-datachannel's realtime channel retransmits for this long instead of never: usrsctp
  * halves its congestion window for every chunk abandoned under `maxRetransmits: 0`, but not

@@ -1,19 +1,21 @@
 /** Stable machine-readable error codes; also sent over the wire in control replies. */
-export type ErrorCode =
-  | "INVALID_ARGUMENT"
-  | "AUTH_FAILED"
-  | "RATE_LIMITED"
-  | "TOKEN_EXPIRED"
-  | "FORBIDDEN"
-  | "STREAM_NOT_FOUND"
-  | "STREAM_EXISTS"
-  | "STREAM_CLOSED"
-  | "SUBSCRIBER_TOO_SLOW"
-  | "CONNECTION_FAILED"
-  | "NOT_CONNECTED"
-  | "MESSAGE_TOO_LARGE"
-  | "PROTOCOL_ERROR"
-  | "LIMIT_EXCEEDED";
+export const ERROR_CODES = [
+  "INVALID_ARGUMENT",
+  "AUTH_FAILED",
+  "RATE_LIMITED",
+  "TOKEN_EXPIRED",
+  "FORBIDDEN",
+  "STREAM_NOT_FOUND",
+  "STREAM_EXISTS",
+  "STREAM_CLOSED",
+  "SUBSCRIBER_TOO_SLOW",
+  "CONNECTION_FAILED",
+  "NOT_CONNECTED",
+  "MESSAGE_TOO_LARGE",
+  "PROTOCOL_ERROR",
+  "LIMIT_EXCEEDED",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Base class of every error conduit-rtc throws. `code` is stable; `message` is for people. */
 export class ConduitError extends Error {
@@ -89,14 +91,23 @@ export class StreamClosedError extends ConduitError {
  * queue to the server had no room in time, and the push that waited was not sent. */
 export class SlowSubscriberError extends ConduitError {
   readonly stream: string;
-  constructor(stream: string, waitedMs: number, of: "subscription" | "client stream") {
-    super(
-      "SUBSCRIBER_TOO_SLOW",
-      of === "subscription"
-        ? `subscription of "${stream}" was full for ${waitedMs} ms and was cut off`
-        : `client stream "${stream}": the queue to the server was full for ${waitedMs} ms; this push was not sent`,
-    );
+  constructor(stream: string, message: string) {
+    super("SUBSCRIBER_TOO_SLOW", message);
     this.stream = stream;
+  }
+
+  static cutOff(stream: string, waitedMs: number): SlowSubscriberError {
+    return new SlowSubscriberError(
+      stream,
+      `subscription of "${stream}" was full for ${waitedMs} ms and was cut off`,
+    );
+  }
+
+  static pushRefused(stream: string, waitedMs: number): SlowSubscriberError {
+    return new SlowSubscriberError(
+      stream,
+      `client stream "${stream}": the queue to the server was full for ${waitedMs} ms; this push was not sent`,
+    );
   }
 }
 
@@ -112,8 +123,12 @@ export class ConnectionError extends ConduitError {
 }
 
 export class MessageTooLargeError extends ConduitError {
-  constructor(size: number, limit: number) {
-    super("MESSAGE_TOO_LARGE", `message of ${size} bytes exceeds maxMessageBytes (${limit})`);
+  constructor(message: string) {
+    super("MESSAGE_TOO_LARGE", message);
+  }
+
+  static of(size: number, limit: number): MessageTooLargeError {
+    return new MessageTooLargeError(`message of ${size} bytes exceeds maxMessageBytes (${limit})`);
   }
 }
 
@@ -135,25 +150,35 @@ export function toErrorReply(err: unknown): ErrorReply {
   return { code: "PROTOCOL_ERROR", message: "internal error" };
 }
 
-/** Rebuilds the typed error a server reply describes. */
+/** Rebuilds the typed error a server reply describes: every code has its class. */
 export function fromErrorReply(reply: ErrorReply, stream?: string): ConduitError {
-  switch (reply.code) {
+  const { code, message } = reply;
+  switch (code) {
     case "STREAM_NOT_FOUND":
       return new StreamNotFoundError(stream ?? "?");
+    case "STREAM_EXISTS":
+      return new StreamExistsError(stream ?? "?");
     case "STREAM_CLOSED":
       return new StreamClosedError(stream ?? "?");
+    case "SUBSCRIBER_TOO_SLOW":
+      return new SlowSubscriberError(stream ?? "?", message);
     case "AUTH_FAILED":
     case "RATE_LIMITED":
     case "TOKEN_EXPIRED":
-      return new AuthenticationError(reply.message, reply.code);
+      return new AuthenticationError(message, code);
     case "INVALID_ARGUMENT":
-      return new InvalidArgumentError(reply.message);
+      return new InvalidArgumentError(message);
     case "FORBIDDEN":
-      return new ForbiddenError(reply.message, stream);
+      return new ForbiddenError(message, stream);
+    case "CONNECTION_FAILED":
+    case "NOT_CONNECTED":
+      return new ConnectionError(message, code);
+    case "MESSAGE_TOO_LARGE":
+      return new MessageTooLargeError(message);
     case "PROTOCOL_ERROR":
     case "LIMIT_EXCEEDED":
-      return new ProtocolError(reply.message, reply.code);
+      return new ProtocolError(message, code);
     default:
-      return new ConduitError(reply.code, reply.message);
+      return new ProtocolError(`unknown error code ${String(code)}: ${message}`);
   }
 }

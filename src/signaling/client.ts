@@ -1,5 +1,5 @@
 import { io, type Socket } from "socket.io-client";
-import { MAX_FRAME_BYTES } from "../defaults.js";
+import { MAX_FRAME_BYTES, REQUEST_TIMEOUT_MS } from "../defaults.js";
 import {
   AuthenticationError,
   ConnectionError,
@@ -105,31 +105,39 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     return this.socket?.connected ?? false;
   }
 
-  /** Sends a request and returns its reply, or throws the typed error the server sent. */
+  /**
+   * Sends a request and returns its reply, or throws the typed error the server sent. Throws
+   * ConnectionError when no reply comes within `timeoutMs` (Infinity: none is due, such as a
+   * subscribe that waits for its stream) or when the connection drops first.
+   */
   async request<K extends RequestName>(
     name: K,
     payload: Requests[K]["request"],
-    timeoutMs?: number,
+    timeoutMs = REQUEST_TIMEOUT_MS,
     stream?: string,
   ): Promise<Requests[K]["reply"]> {
     const socket = this.socket;
     if (!socket?.connected)
       throw new ConnectionError("not connected; call connect() first", "NOT_CONNECTED");
-    let reply: Reply<Requests[K]["reply"]>;
-    try {
-      reply = await (timeoutMs === undefined ? socket : socket.timeout(timeoutMs)).emitWithAck(
-        name,
-        payload,
-      );
-    } catch (err) {
-      throw new ConnectionError(
-        `no reply to "${name}" within ${timeoutMs} ms`,
-        "CONNECTION_FAILED",
-        {
-          cause: err,
-        },
-      );
-    }
+    const reply = await new Promise<Reply<Requests[K]["reply"]>>((resolve, reject) => {
+      const fail = (why: string) => {
+        settle();
+        reject(new ConnectionError(`no reply to "${name}": ${why}`, "CONNECTION_FAILED"));
+      };
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => fail(`none within ${timeoutMs} ms`), timeoutMs)
+        : undefined;
+      const onDisconnect = (reason: string) => fail(`the connection was lost (${reason})`);
+      const settle = () => {
+        clearTimeout(timer);
+        socket.off("disconnect", onDisconnect);
+      };
+      socket.on("disconnect", onDisconnect);
+      socket.emit(name, payload, (r: Reply<Requests[K]["reply"]>) => {
+        settle();
+        resolve(r);
+      });
+    });
     if (!reply.ok) throw fromErrorReply(reply.error as ErrorReply, stream);
     return reply;
   }

@@ -209,7 +209,7 @@ export class Stream {
         if (this.subscribers.get(subscriber.id) !== subscriber) return;
         debug("%s: subscriber %s full for %d ms: cut off", this.name, subscriber.id, waitMs);
         this.removeSubscriber(subscriber.id);
-        subscriber.cutOff(new SlowSubscriberError(this.name, waitMs, "subscription"));
+        subscriber.cutOff(SlowSubscriberError.cutOff(this.name, waitMs));
       }, waitMs);
       this.roomWaits.set(subscriber, done);
       void subscriber.whenRoom().then(done);

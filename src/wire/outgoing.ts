@@ -33,7 +33,7 @@ export class OutgoingMessage {
     this.roomy = encoded ?? encodeBody(value, HEADER_BYTES);
     this.body = this.roomy.subarray(HEADER_BYTES);
     if (this.body.byteLength > maxMessageBytes) {
-      throw new MessageTooLargeError(this.body.byteLength, maxMessageBytes);
+      throw MessageTooLargeError.of(this.body.byteLength, maxMessageBytes);
     }
   }
 
@@ -102,7 +102,7 @@ export class OutgoingMessage {
     const chunkBytes = maxFrameBytes - HEADER_BYTES;
     const total = this.body.byteLength;
     const count = Math.max(1, Math.ceil(total / chunkBytes));
-    if (count > MAX_CHUNKS) throw new MessageTooLargeError(total, MAX_CHUNKS * chunkBytes);
+    if (count > MAX_CHUNKS) throw MessageTooLargeError.of(total, MAX_CHUNKS * chunkBytes);
     if (count === 1) {
       // The header goes in the room left in front of the body: no copy.
       writeHeader(this.roomy, 0, {
