@@ -9,7 +9,7 @@ import { SignalingServer } from "./signaling/server.js";
 import { mintTurnCredentials } from "./signaling/turn.js";
 import type { StreamHost, StreamManager } from "./streams/manager.js";
 import { UpstreamProgress } from "./upstream-progress.js";
-import { Emitter } from "./util/emitter.js";
+import { addRemovable, Emitter } from "./util/emitter.js";
 import { importOptional } from "./util/optional-dependency.js";
 
 const debug = log("server");
@@ -79,8 +79,11 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
     this.streams = manager;
   }
 
-  onStartup(hook: StartupHook): void {
-    this.startupHooks.push(hook);
+  /** Runs `hook` when the server starts (before it accepts clients); returns a function that
+   * removes it. */
+  onStartup(hook: StartupHook): () => void {
+    if (typeof hook !== "function") throw new InvalidArgumentError("hook must be a function");
+    return addRemovable(this.startupHooks, hook);
   }
 
   async run(): Promise<void> {

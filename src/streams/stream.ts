@@ -2,6 +2,7 @@ import { SlowSubscriberError, StreamClosedError } from "../errors.js";
 import { log } from "../log.js";
 import type { Delivery } from "../peer/link.js";
 import type { StreamSummary } from "../signaling/protocol.js";
+import { addRemovable, reportCallbackError } from "../util/emitter.js";
 import { OutgoingMessage } from "../wire/outgoing.js";
 import { seqAfter } from "../wire/reassembler.js";
 import { Subscription } from "./subscription.js";
@@ -216,12 +217,14 @@ export class Stream {
     });
   }
 
-  onSubscribe(callback: SubscriberCallback): void {
-    this.subscribeCallbacks.push(callback);
+  /** Calls `callback` with each new subscriber's id; returns a function that removes it. */
+  onSubscribe(callback: SubscriberCallback): () => void {
+    return addRemovable(this.subscribeCallbacks, callback);
   }
 
-  onUnsubscribe(callback: SubscriberCallback): void {
-    this.unsubscribeCallbacks.push(callback);
+  /** Calls `callback` with each leaving subscriber's id; returns a function that removes it. */
+  onUnsubscribe(callback: SubscriberCallback): () => void {
+    return addRemovable(this.unsubscribeCallbacks, callback);
   }
 
   /** Subscribes in-process (no network): an iterator over this stream. */
@@ -309,13 +312,14 @@ export class Stream {
   }
 
   private fire(callbacks: SubscriberCallback[], subscriberId: string): void {
-    for (const callback of callbacks) {
+    const what = `a subscriber callback of "${this.name}"`;
+    for (const callback of [...callbacks]) {
       try {
         Promise.resolve(callback(subscriberId)).catch((err: unknown) =>
-          debug("%s: subscriber callback failed: %O", this.name, err),
+          reportCallbackError(what, err),
         );
       } catch (err) {
-        debug("%s: subscriber callback failed: %O", this.name, err);
+        reportCallbackError(what, err);
       }
     }
   }

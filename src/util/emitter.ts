@@ -27,13 +27,36 @@ export class Emitter<E extends EventMap<E>> {
     this.listeners.get(event)?.delete(listener as Listener<never>);
   }
 
+  /** Calls every listener; one that throws is reported and the others still run (so an
+   * application's bug cannot stop the state machine that emitted). */
   protected emit<K extends keyof E>(event: K, ...args: E[K]): void {
     const set = this.listeners.get(event);
     if (!set) return;
-    for (const listener of [...set]) (listener as Listener<E[K]>)(...args);
+    for (const listener of [...set]) {
+      try {
+        (listener as Listener<E[K]>)(...args);
+      } catch (err) {
+        reportCallbackError(`a "${String(event)}" listener`, err);
+      }
+    }
   }
 
   protected removeAllListeners(): void {
     this.listeners.clear();
   }
+}
+
+/** An application callback threw (or its promise rejected): said on the console, where an
+ * uncaught error would be, without unwinding conduit's own code. */
+export function reportCallbackError(what: string, err: unknown): void {
+  console.error(`conduit-rtc: ${what} threw:`, err);
+}
+
+/** Adds `item` to `list`; returns a function that removes it again. */
+export function addRemovable<T>(list: T[], item: T): () => void {
+  list.push(item);
+  return () => {
+    const at = list.indexOf(item);
+    if (at >= 0) list.splice(at, 1);
+  };
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { InvalidArgumentError, Server, ServerDescriptor } from "../../src/index.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
-import { connectClient, ENGINES, Resources, startServer } from "../helpers/net.js";
+import { connectClient, ENGINES, PASSWORD, Resources, startServer } from "../helpers/net.js";
 import { exitCode, runTs } from "../helpers/process.js";
 import { rawPeer } from "../helpers/raw-peer.js";
 
@@ -47,6 +48,27 @@ describe.each(ENGINES)("lifecycle (%s)", (engine) => {
     expect(await unsubscribed).toBe(id);
     expect(server.clientCount).toBe(0);
   });
+});
+
+it("onStartup hooks run as the server starts, in order; a removed one does not run", async () => {
+  const server = new Server(
+    new ServerDescriptor({ host: "127.0.0.1", port: 0, password: PASSWORD }),
+  );
+  const ran: string[] = [];
+  server.onStartup(() => {
+    ran.push("first");
+  });
+  const remove = server.onStartup(() => {
+    ran.push("removed");
+  });
+  server.onStartup(async (srv) => {
+    ran.push(`last on port ${srv.port > 0}`);
+  });
+  remove();
+  expect(() => server.onStartup("nope" as never)).toThrow(InvalidArgumentError);
+  res.add(() => server.stop());
+  await server.run();
+  expect(ran).toEqual(["first", "last on port true"]);
 });
 
 describe("setup retry", () => {

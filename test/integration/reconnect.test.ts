@@ -1,6 +1,6 @@
 // Reconnecting for real: a server that restarts, and a network that drops for 5 s (an
 // impaired link at 100 % loss). Subscriptions and client streams resume by themselves.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Server, ServerDescriptor, StreamManager } from "../../src/index.js";
 import { createImpairedLink, impairedLinkUnavailable } from "../helpers/impaired-link.js";
 import { connectClient, ENGINES, PASSWORD, Resources, startServer, until } from "../helpers/net.js";
@@ -11,11 +11,17 @@ afterEach(() => res.closeAll());
 
 describe.each(ENGINES)("reconnect (%s)", (engine) => {
   it("a restarted server: the client reconnects and its loops carry on", async () => {
+    const reported = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    res.add(() => reported.mockRestore());
     const first = await startServer(res, engine);
     const port = first.server.port;
     first.streams.create("s");
     const { client, streams } = await connectClient(res, first.server, engine, {
       reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+    });
+    // An application's status listener that throws is reported, and stops nothing.
+    client.on("status", () => {
+      throw new Error("application bug");
     });
     const states: string[] = [];
     client.on("status", (s) => states.push(s.state));
@@ -58,6 +64,10 @@ describe.each(ENGINES)("reconnect (%s)", (engine) => {
     expect(received).toEqual([1, 2]);
     expect(states).toEqual(expect.arrayContaining(["reconnecting", "connected"]));
     expect(client.status.state).toBe("connected");
+    expect(reported).toHaveBeenCalledWith(
+      'conduit-rtc: a "status" listener threw:',
+      expect.any(Error),
+    );
     // Client streams work again too.
     await streams.pushToServer("up", { back: true });
     expect(await up).toEqual({ back: true });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   ClientDescriptor,
   InvalidArgumentError,
@@ -95,6 +95,33 @@ describe("streams in one process", () => {
     for await (const _ of sub) break;
     expect(events).toEqual([`+${sub.id}`, `-${sub.id}`]);
     expect(stream.subscriberCount).toBe(0);
+  });
+
+  it("onSubscribe/onUnsubscribe return a remover; a callback that throws is reported, the others run", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const streams = new StreamManager();
+      const stream = streams.create("hooks");
+      const calls: string[] = [];
+      stream.onSubscribe(() => {
+        throw new Error("application bug");
+      });
+      const removeSubscribe = stream.onSubscribe(() => {
+        calls.push("subscribe");
+      });
+      const removeUnsubscribe = stream.onUnsubscribe(() => {
+        calls.push("unsubscribe");
+      });
+      streams.subscribe("hooks").close();
+      removeSubscribe();
+      removeUnsubscribe();
+      streams.subscribe("hooks").close();
+      expect(calls).toEqual(["subscribe", "unsubscribe"]);
+      expect(errors).toHaveBeenCalledTimes(2);
+      expect(String(errors.mock.calls[0]?.[0])).toContain('subscriber callback of "hooks"');
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it("close() ends every iterator after what is buffered, and push then throws", async () => {
