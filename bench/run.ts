@@ -19,6 +19,7 @@ import {
 } from "./latency.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
 import {
+  BROWSER_WAN_BULK_SYSTEMS,
   BROWSER_WAN_SYSTEMS,
   GRACE_MS,
   PROFILES,
@@ -146,9 +147,12 @@ if (wanUnavailable) {
           `${round(r.goodputMBps)} MB/s${r.congestionControl ? ` (ss: ${r.congestionControl})` : ""}`,
       );
     }
-    for (const [system, engine] of WAN_BULK_SYSTEMS) {
+    const bulkSystems = quick
+      ? WAN_BULK_SYSTEMS
+      : [...WAN_BULK_SYSTEMS, ...BROWSER_WAN_BULK_SYSTEMS];
+    for (const [system, run] of bulkSystems) {
       try {
-        const r = await wanBulkRun(link, engine, quick ? 3_000 : 10_000, profile.loss);
+        const r = await wanBulkRun(link, run, quick ? 3_000 : 10_000, profile.loss);
         if (!r.intact) throw new Error("frames arrived out of order or damaged");
         record({
           case: name,

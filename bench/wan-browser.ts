@@ -8,16 +8,24 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { staticFiles } from "../examples/static-files.js";
-import { type EngineName, Server, ServerDescriptor, StreamManager } from "../src/index.js";
+import {
+  type Delivery,
+  type EngineName,
+  Server,
+  ServerDescriptor,
+  StreamManager,
+} from "../src/index.js";
 import { launchChromium } from "../test/helpers/browser.js";
 import type { ImpairedLink } from "../test/helpers/impaired-link.js";
 import { FPS, type LossyRun } from "../test/helpers/lossy-stream.js";
-import type { Resources } from "../test/helpers/net.js";
+import { pattern, type Resources } from "../test/helpers/net.js";
 import { createWrapper } from "../test/helpers/netns.js";
 import { type FrameMessage, sendFrames, summarize } from "../test/helpers/timed-frames.js";
-import type { Run } from "./wan.js";
+import type { BulkRun, Run } from "./wan.js";
 
 const FRAME_BYTES = 50_000;
+/** The bulk rows' message size, as bulkConduit's. */
+const BULK_MESSAGE_BYTES = 64_000;
 const PASSWORD = "bench";
 const webFiles = staticFiles(new URL("../web/", import.meta.url));
 const BUNDLE = fileURLToPath(new URL("../web/dist/conduit-rtc.js", import.meta.url));
@@ -84,10 +92,11 @@ async function setUp(res: Resources, link: ImpairedLink, engine: EngineName) {
 }
 
 /** Chromium subscribes; the server (on `engine`) pushes. */
-export function chromiumReceives(engine: EngineName): Run {
+export function chromiumReceives(engine: EngineName, delivery: Delivery): Run {
   return async (res, link, frames, loss, graceMs) => {
     const { streams, page } = await setUp(res, link, engine);
-    const stream = streams.create("frames", { delivery: "realtime" });
+    // Reliable: a buffer for every frame, as the Node viewer's rows have.
+    const stream = streams.create("frames", { delivery, bufferSize: frames });
     const subscribed = new Promise<void>((resolve) => stream.onSubscribe(() => resolve()));
     const deadlineMs = (frames / FPS) * 1000 + graceMs;
     const arrivals = page.evaluate(`(async () => {
@@ -156,6 +165,47 @@ export function chromiumSends(engine: EngineName): Run {
       return asRun(arrivals);
     } finally {
       link.setLoss(0);
+    }
+  };
+}
+
+/** Chromium subscribes to a reliable stream that the server (on `engine`) pushes 64 KB
+ * messages into as fast as it takes them (overflow "wait"), for `durationMs`. */
+export function chromiumBulk(engine: EngineName): BulkRun {
+  return async (res, link, durationMs, loss) => {
+    const { streams, page } = await setUp(res, link, engine);
+    const stream = streams.create("bulk", { delivery: "reliable" });
+    const subscribed = new Promise<void>((resolve) => stream.onSubscribe(() => resolve()));
+    const received = page.evaluate(`(async () => {
+      let bytes = 0, next = 1, inOrder = true;
+      const sub = window.streams.subscribe("bulk");
+      setTimeout(() => sub.close(), ${durationMs});
+      for await (const m of sub) {
+        if (m.n !== next++) inOrder = false;
+        bytes += m.frame.byteLength;
+      }
+      await Promise.race([window.client.close(), new Promise((r) => setTimeout(r, ${TEARDOWN_MS}))]);
+      return { bytes, inOrder };
+    })()`) as Promise<{ bytes: number; inOrder: boolean }>;
+    let ended = false;
+    void received.finally(() => {
+      ended = true;
+    });
+    await subscribed;
+    link.setLoss(loss);
+    try {
+      const start = performance.now();
+      // Until the page leaves (its deadline): that ends any wait for room. A push with no
+      // subscriber left never waits, so the count is checked too: `ended` needs I/O to flip.
+      for (let n = 1; !ended && stream.subscriberCount > 0; n++) {
+        await stream.push({ n, frame: pattern(BULK_MESSAGE_BYTES, n) });
+      }
+      const seconds = (performance.now() - start) / 1000;
+      const { bytes, inOrder } = await received;
+      return { mbPerS: bytes / 1e6 / seconds, intact: inOrder };
+    } finally {
+      link.setLoss(0);
+      await stream.close();
     }
   };
 }

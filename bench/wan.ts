@@ -16,7 +16,7 @@ import {
 } from "../test/helpers/lossy-stream.js";
 import { Resources } from "../test/helpers/net.js";
 import { browserUnavailable } from "./browser.js";
-import { chromiumReceives, chromiumSends } from "./wan-browser.js";
+import { chromiumBulk, chromiumReceives, chromiumSends } from "./wan-browser.js";
 
 export interface LinkProfile {
   name: string;
@@ -88,28 +88,59 @@ export const WAN_SYSTEMS: [string, Run][] = [
 export const BROWSER_WAN_SYSTEMS: [string, Run][] = browserUnavailable()
   ? []
   : [
-      ["conduit:chromium ← node-datachannel realtime", chromiumReceives("node-datachannel")],
-      ["conduit:chromium ← werift realtime", chromiumReceives("werift")],
+      [
+        "conduit:chromium ← node-datachannel realtime",
+        chromiumReceives("node-datachannel", "realtime"),
+      ],
+      [
+        "conduit:chromium ← node-datachannel reliable",
+        chromiumReceives("node-datachannel", "reliable"),
+      ],
+      ["conduit:chromium ← werift realtime", chromiumReceives("werift", "realtime")],
+      ["conduit:chromium ← werift reliable", chromiumReceives("werift", "reliable")],
       ["conduit:chromium → node-datachannel realtime", chromiumSends("node-datachannel")],
     ];
 
-/** Reliable bulk (bulkConduit): as much as the path takes, for a while; goodput only. */
-export const WAN_BULK_SYSTEMS: [string, EngineName][] = [
-  ["conduit:node-datachannel reliable, bulk", "node-datachannel"],
-  ["conduit:werift reliable, bulk", "werift"],
+/** One bulk cell: a reliable stream pushed as fast as it takes for `durationMs`. */
+export type BulkRun = (
+  res: Resources,
+  link: ImpairedLink,
+  durationMs: number,
+  loss: number,
+) => Promise<{ mbPerS: number; intact: boolean }>;
+
+const conduitBulk = (engine: EngineName): BulkRun => {
+  return async (res, link, durationMs, loss) => {
+    const r = await bulkConduit(res, link, engine, durationMs, 64_000, loss);
+    if (r.viewerExitCode !== 0) throw new Error(`viewer exited with ${r.viewerExitCode}`);
+    return { mbPerS: r.mbPerS, intact: r.received.intact && r.received.inOrder };
+  };
+};
+
+/** Reliable bulk: as much as the path takes, for a while; goodput only. */
+export const WAN_BULK_SYSTEMS: [string, BulkRun][] = [
+  ["conduit:node-datachannel reliable, bulk", conduitBulk("node-datachannel")],
+  ["conduit:werift reliable, bulk", conduitBulk("werift")],
 ];
+
+/** Chromium subscribing (none where it cannot run; left out of --quick). */
+export const BROWSER_WAN_BULK_SYSTEMS: [string, BulkRun][] = browserUnavailable()
+  ? []
+  : [
+      ["conduit:chromium ← node-datachannel reliable, bulk", chromiumBulk("node-datachannel")],
+      ["conduit:chromium ← werift reliable, bulk", chromiumBulk("werift")],
+    ];
 
 export async function wanBulkRun(
   link: ImpairedLink,
-  engine: EngineName,
+  run: BulkRun,
   durationMs: number,
   loss: number,
 ): Promise<{ goodputMBps: number; intact: boolean }> {
   const res = new Resources();
   try {
-    const r = await bulkConduit(res, link, engine, durationMs, 64_000, loss);
-    if (r.viewerExitCode !== 0) throw new Error(`viewer exited with ${r.viewerExitCode}`);
-    return { goodputMBps: r.mbPerS, intact: r.received.intact && r.received.inOrder };
+    const r = await run(res, link, durationMs, loss);
+    return { goodputMBps: r.mbPerS, intact: r.intact };
   } finally {
     await res.closeAll();
   }

@@ -170,8 +170,9 @@ export async function bulkConduit(
   const start = performance.now();
   let seconds = 0;
   await underLoss(link, loss, async () => {
-    // The viewer leaving (its deadline) ends any wait for room.
-    for (let n = 1; !ended; n++) {
+    // Until the viewer leaves (its deadline): that ends any wait for room. A push with no
+    // subscriber left never waits, so the count is checked too: `ended` needs I/O to flip.
+    for (let n = 1; !ended && stream.subscriberCount > 0; n++) {
       const sentAt = performance.timeOrigin + performance.now();
       await stream.push({ n, sentAt, frame: pattern(frameBytes, n) });
     }
