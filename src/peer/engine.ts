@@ -4,6 +4,8 @@
  * invokes is already guarded: an exception in conduit code never reaches native code.
  */
 
+import { MAX_HELD_CANDIDATES } from "../defaults.js";
+
 export type EngineName = "node-datachannel" | "werift" | "browser";
 
 export interface IceServer {
@@ -23,6 +25,12 @@ export interface PeerConfig {
 export type SignalMessage =
   | { kind: "description"; type: "offer" | "answer"; sdp: string }
   | { kind: "candidate"; candidate: string; mid: string };
+
+/** A candidate in its one wire form, "candidate:…" (the W3C form): libdatachannel gives the
+ * SDP line, "a=candidate:…", and either is accepted from the other end. */
+export function candidateAttribute(candidate: string): string {
+  return candidate.startsWith("a=") ? candidate.slice(2) : candidate;
+}
 
 export type PeerState = "new" | "connecting" | "connected" | "disconnected" | "failed" | "closed";
 
@@ -110,9 +118,9 @@ export class CandidateQueue {
   private held: { candidate: string; mid: string }[] | undefined = [];
 
   /** Returns true if held (no remote description yet). */
-  hold(candidate: string, mid: string, limit = 256): boolean {
+  hold(candidate: string, mid: string): boolean {
     if (!this.held) return false;
-    if (this.held.length < limit) this.held.push({ candidate, mid });
+    if (this.held.length < MAX_HELD_CANDIDATES) this.held.push({ candidate, mid });
     return true;
   }
 

@@ -5,6 +5,7 @@ import {
   CandidateQueue,
   type ChannelHandlers,
   type ChannelSpec,
+  candidateAttribute,
   type Engine,
   type EngineChannel,
   type EnginePeer,
@@ -90,7 +91,7 @@ class NdcPeer implements EnginePeer {
     );
     this.pc.onLocalCandidate(
       guard((candidate: string, mid: string) => {
-        handlers.signal({ kind: "candidate", candidate, mid });
+        handlers.signal({ kind: "candidate", candidate: candidateAttribute(candidate), mid });
       }, onError),
     );
     this.pc.onIceStateChange(

@@ -4,9 +4,14 @@
  */
 // zod/mini: the same schemas, a fraction of the browser bundle.
 import * as z from "zod/mini";
-import { MAX_SUBSCRIPTIONS_PER_CLIENT, STREAM_NAME_MAX_LENGTH } from "../defaults.js";
+import {
+  MAX_CANDIDATE_LENGTH,
+  MAX_SDP_LENGTH,
+  MAX_SUBSCRIPTIONS_PER_CLIENT,
+  STREAM_NAME_MAX_LENGTH,
+} from "../defaults.js";
 import { type ErrorReply, InvalidArgumentError, ProtocolError } from "../errors.js";
-import type { IceServer, SignalMessage } from "../peer/engine.js";
+import { candidateAttribute, type IceServer, type SignalMessage } from "../peer/engine.js";
 import type { Delivery } from "../peer/link.js";
 
 export interface HelloReply {
@@ -169,9 +174,6 @@ const ARGUMENT_FIELDS = new Set<PropertyKey>(["stream", "delivery"]);
 
 const seqNumber = z.number().check(z.int(), z.gte(0), z.lte(0xffffffff));
 
-const MAX_SDP_LENGTH = 32 * 1024;
-const MAX_CANDIDATE_LENGTH = 1024;
-
 /** The schema of every inbound payload. Objects are strict: unknown fields are refused. */
 const schemas = {
   clock: z.strictObject({
@@ -273,5 +275,7 @@ export function parseRelayFrame(
 }
 
 export function parseSignal(payload: unknown): SignalMessage {
-  return parse("signal", payload);
+  const message = parse("signal", payload);
+  if (message.kind !== "candidate") return message;
+  return { ...message, candidate: candidateAttribute(message.candidate) };
 }

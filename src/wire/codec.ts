@@ -2,8 +2,17 @@ import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { InvalidArgumentError } from "../errors.js";
 
 // Plain MessagePack only (no msgpackr records or private extensions), so any MessagePack
-// library can read our bodies; undefined becomes nil.
-const packr = new Packr({ useRecords: false, moreTypes: false, encodeUndefinedAsNil: true });
+// library can read our bodies; undefined becomes nil. A 64-bit integer from another library
+// (Python packs 2^40 as uint64) decodes to a number while it is one exactly (|n| ≤ 2^53), and
+// to a BigInt only beyond: msgpackr's default makes every 64-bit integer a BigInt, which
+// JSON.stringify and arithmetic with numbers refuse.
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  encodeUndefinedAsNil: true,
+  // msgpackr's type for this option lacks "auto", which its runtime and README have.
+  int64AsType: "auto" as "bigint",
+});
 
 /**
  * Throws InvalidArgumentError for a value MessagePack cannot hold (e.g. a BigInt over 64 bits).

@@ -22,6 +22,8 @@ export interface RawPeer {
   received: Uint8Array[];
   /** Settles when the server's answer has arrived. */
   answered: Promise<void>;
+  /** The server's signals, as they came. */
+  signals: SignalMessage[];
   /** Stops applying the server's signals to this peer. */
   detach(): void;
   request(event: string, payload: unknown): Promise<Reply>;
@@ -57,7 +59,13 @@ export async function rawPeer(
   res: Resources,
   port: number,
   engineName: EngineName,
-  options: { socket?: Socket; policy?: "all" | "relay"; protocol?: number } = {},
+  options: {
+    socket?: Socket;
+    policy?: "all" | "relay";
+    protocol?: number;
+    /** Send candidates as SDP lines ("a=candidate:…"), as libdatachannel gives them. */
+    sdpCandidates?: boolean;
+  } = {},
 ): Promise<RawPeer> {
   const socket = options.socket ?? (await rawSocket(res, port));
   const request = (event: string, payload: unknown): Promise<Reply> =>
@@ -68,7 +76,13 @@ export async function rawPeer(
     "raw",
     { iceServers: [], bindAddress: "127.0.0.1", iceTransportPolicy: options.policy ?? "all" },
     {
-      signal: (m) => socket.emit("signal", m),
+      signal: (m) =>
+        socket.emit(
+          "signal",
+          m.kind === "candidate" && options.sdpCandidates
+            ? { ...m, candidate: `a=${m.candidate.replace(/^a=/, "")}` }
+            : m,
+        ),
       stateChange: () => {},
       iceConnected: () => {},
       dtlsConnected: () => {},
@@ -79,7 +93,9 @@ export async function rawPeer(
   const answered = new Promise<void>((r) => {
     answer = r;
   });
+  const signals: SignalMessage[] = [];
   const onSignal = (m: SignalMessage) => {
+    signals.push(m);
     if (m.kind === "description") answer();
     peer.applyRemote(m).catch(() => {}); // a closed or failed peer refuses late candidates
   };
@@ -116,5 +132,5 @@ export async function rawPeer(
   };
   await peer.startOffer();
   if (options.policy !== "relay") await Promise.all(opened);
-  return { socket, peer, channels, received, answered, detach, request };
+  return { socket, peer, channels, received, answered, signals, detach, request };
 }
