@@ -12,6 +12,8 @@ export const DEFAULT_DELIVERY = "realtime";
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Largest data-channel message we send: header + chunk payload. 64 KiB is what every engine accepts. */
 export const MAX_FRAME_BYTES = 64 * 1024;
+/** A peer's max-message-size when its SDP does not say (RFC 8841's default). */
+export const DEFAULT_PEER_MAX_MESSAGE_BYTES = 65536;
 
 /** Stop handing bytes to an engine above this; resume when it drains below the low mark. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
@@ -61,6 +63,13 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 export const DEFAULT_FALLBACK_AFTER_MS = 5_000;
 /** While relaying, try WebRTC again after this long. */
 export const DEFAULT_UPGRADE_AFTER_MS = 30_000;
+/** The client's reconnect policy: the first attempt after 250 ms, doubling (with jitter) up
+ * to 5 s, for ever. */
+export const DEFAULT_RECONNECT = {
+  initialDelayMs: 250,
+  maxDelayMs: 5_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
+} as const;
 /** Pauses before each new WebRTC setup when one fails outright (ICE/DTLS failure) during
  * connect(): three attempts in all. */
 export const LINK_RETRY_DELAYS_MS: readonly number[] = [50, 250];
@@ -100,6 +109,15 @@ export const MAX_PUBLISHED_STREAMS_PER_CLIENT = 64;
 export const MAX_PENDING_WAITS_PER_CLIENT = 64;
 /** Largest Socket.IO message accepted (SDP and control payloads are small). */
 export const MAX_SIGNALING_MESSAGE_BYTES = 64 * 1024;
+/** Largest SDP and ICE candidate a signal may carry. */
+export const MAX_SDP_LENGTH = 32 * 1024;
+export const MAX_CANDIDATE_LENGTH = 1024;
+/** Remote candidates held while a peer has no remote description yet; later ones are dropped. */
+export const MAX_HELD_CANDIDATES = 256;
+/** Protocol violations one connection may make before it is dropped. */
+export const MAX_VIOLATIONS = 20;
+/** Lifetime of the TURN credentials the server hands out, unless its options say. */
+export const DEFAULT_TURN_TTL_SECONDS = 3600;
 /** Reliable client streams whose progress the server remembers for reconnecting clients. */
 export const MAX_TRACKED_UPSTREAMS = 100_000;
 
@@ -111,3 +129,26 @@ export const OLDEST_PROTOCOL_VERSION = 2;
 export const CLUSTER_ANNOUNCE_MS = 1_000;
 /** A node not heard from for this long is gone, and its streams with it. */
 export const CLUSTER_NODE_TIMEOUT_MS = 3_000;
+
+/** What an application configures, with its default: exported as `defaults` (the rest of
+ * this module is internal and may change). */
+export const PUBLIC_DEFAULTS = {
+  DEFAULT_PORT,
+  DEFAULT_HOST,
+  DEFAULT_SERVER_HOST,
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_DELIVERY,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_AGE_MS,
+  MAX_AGE_LIMIT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FALLBACK_AFTER_MS,
+  DEFAULT_UPGRADE_AFTER_MS,
+  DEFAULT_RECONNECT,
+  DEFAULT_OVERFLOW_WAIT_MS,
+  MAX_OVERFLOW_WAIT_MS,
+  DEFAULT_LINK_TIMEOUT_MS,
+  DEFAULT_PING_INTERVAL_MS,
+  DEFAULT_PING_TIMEOUT_MS,
+  DEFAULT_TURN_TTL_SECONDS,
+} as const;

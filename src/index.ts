@@ -7,7 +7,7 @@ export {
 export type { PeerOptions } from "./config/peer-options.js";
 export { ServerDescriptor, type ServerOptions } from "./config/server-descriptor.js";
 export type { ConnectPhase, ConnectTimings } from "./connect-timings.js";
-export * as defaults from "./defaults.js";
+export { PUBLIC_DEFAULTS as defaults } from "./defaults.js";
 export {
   AuthenticationError,
   ConduitError,

@@ -2,6 +2,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FALLBACK_AFTER_MS,
   DEFAULT_PORT,
+  DEFAULT_RECONNECT,
   DEFAULT_SERVER_HOST,
   DEFAULT_UPGRADE_AFTER_MS,
 } from "../defaults.js";
@@ -23,12 +24,6 @@ export interface ReconnectPolicy {
   /** Attempts before giving up (the client then closes with the last error). */
   maxAttempts: number;
 }
-
-const DEFAULT_RECONNECT: ReconnectPolicy = {
-  initialDelayMs: 250,
-  maxDelayMs: 5_000,
-  maxAttempts: Number.POSITIVE_INFINITY,
-};
 
 export interface ClientOptions extends PeerOptions {
   /** @default "localhost" */

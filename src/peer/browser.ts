@@ -1,3 +1,4 @@
+import { DEFAULT_PEER_MAX_MESSAGE_BYTES } from "../defaults.js";
 import { log } from "../log.js";
 import {
   type ChannelHandlers,
@@ -15,8 +16,6 @@ import { isMdnsCandidate } from "./ice-servers.js";
 import { W3cNegotiation } from "./w3c-negotiation.js";
 
 const debug = log("peer");
-/** RFC 8841's default when the remote SDP is silent. */
-const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 
 /** The browser's native RTCPeerConnection. */
 class BrowserPeer implements EnginePeer {
@@ -73,7 +72,7 @@ class BrowserPeer implements EnginePeer {
     return {
       spec,
       isOpen: () => dc.readyState === "open",
-      maxMessageSize: () => this.pc.sctp?.maxMessageSize || DEFAULT_MAX_MESSAGE_SIZE,
+      maxMessageSize: () => this.pc.sctp?.maxMessageSize || DEFAULT_PEER_MAX_MESSAGE_BYTES,
       bufferedAmount: () => dc.bufferedAmount,
       setBufferedAmountLowThreshold: (bytes) => {
         dc.bufferedAmountLowThreshold = bytes;

@@ -1,6 +1,7 @@
 import { isIPv4 } from "node:net";
 import type { RTCDataChannel } from "werift";
 import * as werift from "werift";
+import { DEFAULT_PEER_MAX_MESSAGE_BYTES } from "../defaults.js";
 import { log } from "../log.js";
 import {
   type ChannelHandlers,
@@ -20,8 +21,6 @@ import { holdWindowFloor } from "./werift-window.js";
 applyWeriftFixes(werift);
 
 const debug = log("peer");
-/** What werift advertises, and what RFC 8841 says to assume when the SDP is silent. */
-const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -116,7 +115,7 @@ class WeriftPeer implements EnginePeer {
     return {
       spec,
       isOpen: () => dc.readyState === "open",
-      maxMessageSize: () => dc.sctp.remoteMaxMessageSize || DEFAULT_MAX_MESSAGE_SIZE,
+      maxMessageSize: () => dc.sctp.remoteMaxMessageSize || DEFAULT_PEER_MAX_MESSAGE_BYTES,
       bufferedAmount: () => dc.bufferedAmount,
       setBufferedAmountLowThreshold: (bytes) => {
         dc.bufferedAmountLowThreshold = bytes;

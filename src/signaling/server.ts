@@ -7,7 +7,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as IoServer, type Socket } from "socket.io";
-import { MAX_FRAME_BYTES, MAX_SIGNALING_MESSAGE_BYTES } from "../defaults.js";
+import { MAX_FRAME_BYTES, MAX_SIGNALING_MESSAGE_BYTES, MAX_VIOLATIONS } from "../defaults.js";
 import { AuthenticationError, ConduitError, toErrorReply } from "../errors.js";
 import { log } from "../log.js";
 import type { SignalMessage } from "../peer/engine.js";
@@ -28,9 +28,6 @@ import {
 import { type Access, FULL_ACCESS, secretKey, verifyToken } from "./tokens.js";
 
 const debug = log("signaling");
-
-/** Protocol violations one connection may make before it is dropped. */
-const MAX_VIOLATIONS = 20;
 
 export interface SignalingServerOptions {
   /** Neither password nor token secret: anyone may connect (a warning is logged). */

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { DEFAULT_TURN_TTL_SECONDS } from "../defaults.js";
 import type { IceServer } from "../peer/engine.js";
 
 export interface TurnOptions {
@@ -9,8 +10,6 @@ export interface TurnOptions {
   /** How long minted credentials stay valid. @default 3600 */
   ttlSeconds?: number;
 }
-
-export const DEFAULT_TURN_TTL_SECONDS = 3600;
 
 /**
  * Ephemeral TURN credentials (the TURN REST API that coturn's `use-auth-secret` checks):

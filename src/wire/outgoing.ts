@@ -38,7 +38,9 @@ export class OutgoingMessage {
   }
 
   /** The same encoded message under another stream id and sequence number (a reconnect may
-   * renumber streams; a client stream's id is known only after its first push is checked). */
+   * renumber streams; a client stream's id is known only after its first push is checked).
+   * The encoding is shared unless this message was cut already: a one-frame message's frame
+   * is its own buffer, header written in place, and the copy writes its own header there. */
   renumbered(streamId: number, seq = this.seq): OutgoingMessage {
     return new OutgoingMessage(
       streamId,
@@ -46,7 +48,8 @@ export class OutgoingMessage {
       undefined,
       Number.POSITIVE_INFINITY,
       this.maxAgeMs,
-      this.roomy,
+      // A copy (a Node Buffer's slice() would share the memory).
+      this.framesBySize.size > 0 ? new Uint8Array(this.roomy) : this.roomy,
       this.createdAt,
     );
   }

@@ -44,6 +44,29 @@ describe("codec", () => {
     expect(() => encodeBody(10n ** 30n)).toThrow(InvalidArgumentError);
   });
 
+  it("maps numbers as a JS handler expects: 64-bit integers within 2^53 are numbers", () => {
+    // What another library (Python's msgpack) writes for 2^40 and 2^60 as uint64 (0xcf), and
+    // for -2^40 as int64 (0xd3).
+    const uint64 = (n: bigint) => {
+      const out = new Uint8Array(9);
+      out[0] = 0xcf;
+      new DataView(out.buffer).setBigUint64(1, n);
+      return out;
+    };
+    const int64 = new Uint8Array(9);
+    int64[0] = 0xd3;
+    new DataView(int64.buffer).setBigInt64(1, -(2n ** 40n));
+    expect(decodeBody(uint64(2n ** 40n))).toBe(2 ** 40);
+    expect(decodeBody(int64)).toBe(-(2 ** 40));
+    expect(JSON.stringify({ n: decodeBody(uint64(2n ** 53n)) })).toBe(`{"n":${2 ** 53}}`);
+    // Beyond 2^53 a number would not be exact: a BigInt, as before.
+    expect(decodeBody(uint64(2n ** 60n))).toBe(2n ** 60n);
+    // A whole-valued double from JS goes as an integer (JS cannot tell 3.0 from 3), and an
+    // integer beyond 32 bits as a 64-bit float: exact, and a number again here.
+    expect(encodeBody(3.0)).toEqual(encodeBody(3));
+    expect(decodeBody(encodeBody(2 ** 40))).toBe(2 ** 40);
+  });
+
   it("throws on malformed bodies", () => {
     expect(() => decodeBody(new Uint8Array([0x92, 0x01]))).toThrow(); // array of 2, one element
     expect(() => decodeBody(new Uint8Array([0x01, 0x02]))).toThrow(); // trailing bytes
@@ -52,6 +75,15 @@ describe("codec", () => {
 });
 
 describe("frames", () => {
+  it("a renumbered copy of a message already cut leaves the original's frame as it was", () => {
+    const original = new OutgoingMessage(7, 1, { small: true }, 1 << 20);
+    const [sent] = original.frames(MAX_FRAME); // one frame: the header written in place
+    const copy = original.renumbered(9, 5);
+    const [resent] = copy.frames(MAX_FRAME);
+    expect(readFrame(sent as Uint8Array, 1 << 20)).toMatchObject({ streamId: 7, seq: 1 });
+    expect(readFrame(resent as Uint8Array, 1 << 20)).toMatchObject({ streamId: 9, seq: 5 });
+  });
+
   it("cuts a 500 KB message into frames no larger than the limit, and reassembles it", () => {
     const value = { frame: bytes(500_000) };
     const message = new OutgoingMessage(7, 42, value, 16 * 1024 * 1024);
