@@ -2,11 +2,27 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     // node-datachannel is a native addon: keep each test file in its own process.
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ["default"],
+    projects: [
+      {
+        extends: true,
+        test: { name: "main", include: ["test/**/*.test.ts"], exclude: ["test/loss/**"] },
+      },
+      {
+        // The lossy-link tests run last and alone: their verdicts compare what the path
+        // carried with what conduit estimated, and the link is a userspace forwarder that
+        // other test files on the same cores would slow down mid-run.
+        extends: true,
+        test: {
+          name: "loss",
+          include: ["test/loss/**/*.test.ts"],
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
