@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ndc from "node-datachannel";
 import { startNatsServer } from "../examples/cluster/nats-server.js";
-import { REALTIME_HIGH_WATER_BYTES } from "../src/defaults.js";
+import { REALTIME_HIGH_WATER_BYTES } from "../src/core/defaults.js";
 import { startConduitServer } from "./conduit.js";
 import {
   FANOUT_CHANNEL,

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as IoServer, type Socket } from "socket.io";
 import { io as ioClient } from "socket.io-client";
-import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../src/defaults.js";
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../src/core/defaults.js";
 import type { EngineName } from "../src/index.js";
 import { connectConduitClient, startConduitServer } from "./conduit.js";
 import { ndcPair } from "./ndc-pair.js";

@@ -1,8 +1,9 @@
 // Entry point of the browser build (`conduit-rtc/browser`): the client side of the API,
 // over the browser's own RTCPeerConnection.
-export { Client, type ClientStatus } from "./client.js";
+export { Client, type ClientStatus } from "./client/client.js";
+export type { ConnectPhase, ConnectTimings } from "./client/connect-timings.js";
 export { ClientDescriptor, type ClientOptions } from "./config/client-descriptor.js";
-export type { ConnectPhase, ConnectTimings } from "./connect-timings.js";
+export type { Delivery, StreamSummary } from "./core/delivery.js";
 export {
   AuthenticationError,
   ConduitError,
@@ -15,10 +16,9 @@ export {
   SlowSubscriberError,
   StreamClosedError,
   StreamNotFoundError,
-} from "./errors.js";
-export type { Delivery, LinkStats, PathReport } from "./peer/link.js";
+} from "./core/errors.js";
+export type { LinkStats, PathReport } from "./peer/link.js";
 export type { PathStats } from "./peer/path-feedback.js";
-export type { StreamSummary } from "./signaling/protocol.js";
 export {
   type PushToServerOptions,
   StreamManager,

@@ -2,7 +2,7 @@
 // npx conduit-rtc token --client ID [--subscribe 'sensors,video/*'] [--publish 'metrics'] [--ttl 1h]
 // Prints an HS256 token for a server whose tokenSecret is $CONDUIT_TOKEN_SECRET (or --secret).
 import { parseArgs } from "node:util";
-import { ConduitError } from "./errors.js";
+import { ConduitError } from "./core/errors.js";
 import { mintToken } from "./signaling/tokens.js";
 
 const USAGE = `usage: conduit-rtc token --client ID [--subscribe PATTERNS] [--publish PATTERNS] [--ttl 1h]

@@ -1,4 +1,5 @@
-export { Client, type ClientStatus } from "./client.js";
+export { Client, type ClientStatus } from "./client/client.js";
+export type { ConnectPhase, ConnectTimings } from "./client/connect-timings.js";
 export {
   ClientDescriptor,
   type ClientOptions,
@@ -6,8 +7,8 @@ export {
 } from "./config/client-descriptor.js";
 export type { PeerOptions } from "./config/peer-options.js";
 export { ServerDescriptor, type ServerOptions } from "./config/server-descriptor.js";
-export type { ConnectPhase, ConnectTimings } from "./connect-timings.js";
-export { PUBLIC_DEFAULTS as defaults } from "./defaults.js";
+export { PUBLIC_DEFAULTS as defaults } from "./core/defaults.js";
+export type { Delivery, StreamSummary } from "./core/delivery.js";
 export {
   AuthenticationError,
   ConduitError,
@@ -21,14 +22,13 @@ export {
   StreamClosedError,
   StreamExistsError,
   StreamNotFoundError,
-} from "./errors.js";
+} from "./core/errors.js";
 export type { EngineName, IceServer } from "./peer/engine.js";
-export type { Delivery, LinkStats, PathReport } from "./peer/link.js";
+export type { LinkStats, PathReport } from "./peer/link.js";
 export type { PathStats } from "./peer/path-feedback.js";
 export type { OutboundStats } from "./peer/sender.js";
-export { Server } from "./server.js";
-export type { ClientStats } from "./server-session.js";
-export type { StreamSummary } from "./signaling/protocol.js";
+export { Server } from "./server/server.js";
+export type { ClientStats } from "./server/session.js";
 export {
   type Grants,
   mintToken,

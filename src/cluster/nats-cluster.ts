@@ -8,11 +8,11 @@
 // A node subscribes to data only for streams it has local subscribers for (its mirrors), and
 // fans out locally from one decoded copy.
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { CLUSTER_ANNOUNCE_MS, CLUSTER_NODE_TIMEOUT_MS } from "../defaults.js";
-import { log } from "../log.js";
-import type { StreamSummary } from "../signaling/protocol.js";
+import { CLUSTER_ANNOUNCE_MS, CLUSTER_NODE_TIMEOUT_MS } from "../core/defaults.js";
+import type { StreamSummary } from "../core/delivery.js";
 import type { StreamCluster, StreamManager } from "../streams/manager.js";
 import type { PushedMessage, Stream } from "../streams/stream.js";
+import { log } from "../util/log.js";
 import { decodeBody, encodeBody } from "../wire/codec.js";
 
 const debug = log("cluster");

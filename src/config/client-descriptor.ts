@@ -5,17 +5,17 @@ import {
   DEFAULT_RECONNECT,
   DEFAULT_SERVER_HOST,
   DEFAULT_UPGRADE_AFTER_MS,
-} from "../defaults.js";
-import { InvalidArgumentError } from "../errors.js";
-import type { EngineName, IceServer } from "../peer/engine.js";
-import { PEER_OPTION_NAMES, type PeerOptions, validatePeerOptions } from "./peer-options.js";
+} from "../core/defaults.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import {
   optionalDuration,
   rejectUnknownOptions,
   validateNonEmpty,
   validatePort,
   validatePositiveInt,
-} from "./validate.js";
+} from "../core/validation.js";
+import type { EngineName, IceServer } from "../peer/engine.js";
+import { PEER_OPTION_NAMES, type PeerOptions, validatePeerOptions } from "./peer-options.js";
 
 export interface ReconnectPolicy {
   /** Delay before the first attempt; each next one doubles it, with jitter. */

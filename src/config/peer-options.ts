@@ -1,9 +1,9 @@
-import { DEFAULT_MAX_MESSAGE_BYTES } from "../defaults.js";
-import { InvalidArgumentError } from "../errors.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/defaults.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { validateNonEmpty, validatePositiveInt } from "../core/validation.js";
 import type { EngineName, IceServer } from "../peer/engine.js";
 import { DEFAULT_ENGINE_NAME, ENGINE_NAMES } from "../peer/engines.js";
 import { iceUrls, parseIceUrl } from "../peer/ice-servers.js";
-import { validateNonEmpty, validatePositiveInt } from "./validate.js";
 
 /** Options both ends share. */
 export interface PeerOptions {

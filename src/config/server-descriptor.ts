@@ -6,18 +6,18 @@ import {
   DEFAULT_PING_TIMEOUT_MS,
   DEFAULT_PORT,
   MIN_TOKEN_SECRET_BYTES,
-} from "../defaults.js";
-import { InvalidArgumentError } from "../errors.js";
-import type { EngineName, IceServer } from "../peer/engine.js";
-import { parseIceUrl } from "../peer/ice-servers.js";
-import type { TurnOptions } from "../signaling/turn.js";
-import { PEER_OPTION_NAMES, type PeerOptions, validatePeerOptions } from "./peer-options.js";
+} from "../core/defaults.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import {
   rejectUnknownOptions,
   validateNonEmpty,
   validatePort,
   validatePositiveInt,
-} from "./validate.js";
+} from "../core/validation.js";
+import type { EngineName, IceServer } from "../peer/engine.js";
+import { parseIceUrl } from "../peer/ice-servers.js";
+import type { TurnOptions } from "../signaling/turn.js";
+import { PEER_OPTION_NAMES, type PeerOptions, validatePeerOptions } from "./peer-options.js";
 
 export interface ServerOptions extends PeerOptions {
   /** Address the signaling server listens on. @default "0.0.0.0" */

@@ -1,5 +1,5 @@
-import { DEFAULT_PEER_MAX_MESSAGE_BYTES } from "../defaults.js";
-import { log } from "../log.js";
+import { DEFAULT_PEER_MAX_MESSAGE_BYTES } from "../core/defaults.js";
+import { log } from "../util/log.js";
 import {
   type ChannelHandlers,
   type ChannelSpec,

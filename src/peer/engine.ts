@@ -4,7 +4,7 @@
  * invokes is already guarded: an exception in conduit code never reaches native code.
  */
 
-import { MAX_HELD_CANDIDATES } from "../defaults.js";
+import { MAX_HELD_CANDIDATES } from "../core/defaults.js";
 
 export type EngineName = "node-datachannel" | "werift" | "browser";
 

@@ -1,5 +1,5 @@
 // Browser build of engines.ts: the browser's own RTCPeerConnection is the only engine.
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import { browserEngine } from "./browser.js";
 import type { Engine, EngineName } from "./engine.js";
 

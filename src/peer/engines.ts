@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import { importOptional } from "../util/optional-dependency.js";
 import type { Engine, EngineName } from "./engine.js";
 

@@ -9,9 +9,10 @@ import {
   REALTIME_PACKET_LIFETIME_MS,
   REALTIME_STALE_AFTER_MS,
   REPORT_INTERVAL_MS,
-} from "../defaults.js";
-import { log } from "../log.js";
+} from "../core/defaults.js";
+import { DELIVERIES, type Delivery } from "../core/delivery.js";
 import { Emitter } from "../util/emitter.js";
+import { log } from "../util/log.js";
 import { FrameError, isKeepalive, KEEPALIVE_FRAME } from "../wire/frame.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
 import { FRAME_KIND_PIECE } from "../wire/pieces.js";
@@ -32,9 +33,6 @@ import { ChannelSender, type OutboundQueue } from "./sender.js";
 import { type LinkPhase, SetupClock } from "./setup-clock.js";
 
 const debug = log("peer");
-
-export type Delivery = "realtime" | "reliable";
-export const DELIVERIES: readonly Delivery[] = ["realtime", "reliable"];
 
 /** Both sides create these channels with the same fixed ids (negotiated: true). */
 export const CHANNEL_SPECS: Record<Delivery, ChannelSpec> = {

@@ -1,6 +1,6 @@
 import nodeDataChannel from "node-datachannel";
-import { SCTP_RECEIVE_BUFFER_BYTES } from "../defaults.js";
-import { log } from "../log.js";
+import { SCTP_RECEIVE_BUFFER_BYTES } from "../core/defaults.js";
+import { log } from "../util/log.js";
 import {
   CandidateQueue,
   type ChannelHandlers,

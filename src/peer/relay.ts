@@ -2,7 +2,7 @@
 // frames and flow control, carried over the Socket.IO connection instead of data channels.
 // Socket.IO keeps order and never drops, so both lanes arrive in order; realtime stays
 // realtime through the sender, which drops stale messages when the connection falls behind.
-import { MAX_FRAME_BYTES } from "../defaults.js";
+import { MAX_FRAME_BYTES } from "../core/defaults.js";
 import type {
   ChannelHandlers,
   ChannelSpec,

@@ -4,8 +4,8 @@
 // with conduit's code and reach every install. werift keeps most of its SCTP and DTLS classes
 // private, so each fix reaches its class through an exported one.
 import type * as WeriftModule from "werift";
-import { InvalidArgumentError } from "../errors.js";
-import { log } from "../log.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { log } from "../util/log.js";
 
 type Werift = typeof WeriftModule;
 const debug = log("peer");

@@ -1,8 +1,8 @@
 import { isIPv4 } from "node:net";
 import type { RTCDataChannel } from "werift";
 import * as werift from "werift";
-import { DEFAULT_PEER_MAX_MESSAGE_BYTES } from "../defaults.js";
-import { log } from "../log.js";
+import { DEFAULT_PEER_MAX_MESSAGE_BYTES } from "../core/defaults.js";
+import { log } from "../util/log.js";
 import {
   type ChannelHandlers,
   type ChannelSpec,

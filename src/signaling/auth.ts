@@ -1,5 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { AUTH_FAILURE_WINDOW_MS, AUTH_MAX_FAILURES, AUTH_TRACKED_ADDRESSES } from "../defaults.js";
+import {
+  AUTH_FAILURE_WINDOW_MS,
+  AUTH_MAX_FAILURES,
+  AUTH_TRACKED_ADDRESSES,
+} from "../core/defaults.js";
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 

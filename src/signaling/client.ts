@@ -1,15 +1,15 @@
 import { io, type Socket } from "socket.io-client";
-import { MAX_FRAME_BYTES, REQUEST_TIMEOUT_MS } from "../defaults.js";
+import { MAX_FRAME_BYTES, REQUEST_TIMEOUT_MS } from "../core/defaults.js";
 import {
   AuthenticationError,
   ConnectionError,
   type ErrorReply,
   fromErrorReply,
-} from "../errors.js";
-import { log } from "../log.js";
+} from "../core/errors.js";
 import type { SignalMessage } from "../peer/engine.js";
 import type { RelayTransport } from "../peer/relay.js";
 import { Emitter } from "../util/emitter.js";
+import { log } from "../util/log.js";
 import {
   EVENT_LINK_LOST,
   EVENT_RELAY,

@@ -8,11 +8,11 @@ import {
   MAX_CANDIDATE_LENGTH,
   MAX_SDP_LENGTH,
   MAX_SUBSCRIPTIONS_PER_CLIENT,
-  STREAM_NAME_MAX_LENGTH,
-} from "../defaults.js";
-import { type ErrorReply, InvalidArgumentError, ProtocolError } from "../errors.js";
+} from "../core/defaults.js";
+import type { Delivery, StreamSummary } from "../core/delivery.js";
+import { type ErrorReply, InvalidArgumentError, ProtocolError } from "../core/errors.js";
+import { validateDelivery, validateStreamName } from "../core/validation.js";
 import { candidateAttribute, type IceServer, type SignalMessage } from "../peer/engine.js";
-import type { Delivery } from "../peer/link.js";
 
 export interface HelloReply {
   clientId: string;
@@ -64,17 +64,6 @@ export interface RestartReply {
   published: { stream: string; after: number }[];
   /** Streams in `resume` the server no longer holds anything of: end them. */
   gone: string[];
-}
-export interface StreamSummary {
-  name: string;
-  owner: string;
-  delivery: Delivery;
-  subscribers: number;
-  messageCount: number;
-  bytesSent: number;
-  dropped: number;
-  bufferSize: number;
-  active: boolean;
 }
 export interface ListReply {
   streams: StreamSummary[];
@@ -129,32 +118,6 @@ export const EVENT_STREAM_CLOSED = "stream_closed";
 export const EVENT_TOKEN_EXPIRED = "token_expired";
 /** The server's end of the data link failed; the client restarts it (see `restart`). */
 export const EVENT_LINK_LOST = "link_lost";
-
-const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-/:]*$/;
-
-/** Throws InvalidArgumentError saying what is wrong with a stream name. */
-export function validateStreamName(name: unknown): string {
-  if (typeof name !== "string") throw new InvalidArgumentError("stream name must be a string");
-  if (name.length === 0) throw new InvalidArgumentError("stream name must not be empty");
-  if (name.length > STREAM_NAME_MAX_LENGTH) {
-    throw new InvalidArgumentError(
-      `stream name is ${name.length} characters; the limit is ${STREAM_NAME_MAX_LENGTH}`,
-    );
-  }
-  if (!STREAM_NAME.test(name)) {
-    throw new InvalidArgumentError(
-      `stream name "${name}" may use only letters, digits and _ . - / :, and must not start with . - / :`,
-    );
-  }
-  return name;
-}
-
-export function validateDelivery(value: unknown): Delivery {
-  if (value === "realtime" || value === "reliable") return value;
-  throw new InvalidArgumentError(
-    `delivery must be "realtime" or "reliable", not ${JSON.stringify(value)}`,
-  );
-}
 
 /** A field a schema checks with one of the validators above: they say what is wrong. */
 const checkedBy = (validate: (value: unknown) => unknown) =>

@@ -7,12 +7,12 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as IoServer, type Socket } from "socket.io";
-import { MAX_FRAME_BYTES, MAX_SIGNALING_MESSAGE_BYTES, MAX_VIOLATIONS } from "../defaults.js";
-import { AuthenticationError, ConduitError, toErrorReply } from "../errors.js";
-import { log } from "../log.js";
+import { MAX_FRAME_BYTES, MAX_SIGNALING_MESSAGE_BYTES, MAX_VIOLATIONS } from "../core/defaults.js";
+import { AuthenticationError, ConduitError, toErrorReply } from "../core/errors.js";
 import type { SignalMessage } from "../peer/engine.js";
 import type { RelayTransport } from "../peer/relay.js";
 import { Emitter } from "../util/emitter.js";
+import { log } from "../util/log.js";
 import { AuthRateLimiter, passwordMatches } from "./auth.js";
 import {
   EVENT_RELAY,

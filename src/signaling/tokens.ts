@@ -1,6 +1,6 @@
 import { errors, jwtVerify, SignJWT } from "jose";
-import { MIN_TOKEN_SECRET_BYTES } from "../defaults.js";
-import { AuthenticationError, InvalidArgumentError } from "../errors.js";
+import { MIN_TOKEN_SECRET_BYTES } from "../core/defaults.js";
+import { AuthenticationError, InvalidArgumentError } from "../core/errors.js";
 
 /** Stream name patterns a client may use; `*` matches any run of characters. */
 export interface Grants {

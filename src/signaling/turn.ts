@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { DEFAULT_TURN_TTL_SECONDS } from "../defaults.js";
+import { DEFAULT_TURN_TTL_SECONDS } from "../core/defaults.js";
 import type { IceServer } from "../peer/engine.js";
 
 export interface TurnOptions {

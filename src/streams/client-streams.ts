@@ -1,6 +1,6 @@
-import { DEFAULT_BUFFER_SIZE } from "../defaults.js";
-import { log } from "../log.js";
+import { DEFAULT_BUFFER_SIZE } from "../core/defaults.js";
 import { BoundedQueue } from "../util/bounded-queue.js";
+import { log } from "../util/log.js";
 
 const debug = log("streams");
 

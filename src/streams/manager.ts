@@ -6,15 +6,15 @@ import {
   DEFAULT_OVERFLOW_WAIT_MS,
   MAX_AGE_LIMIT_MS,
   MAX_OVERFLOW_WAIT_MS,
-} from "../defaults.js";
+} from "../core/defaults.js";
+import type { Delivery, StreamSummary } from "../core/delivery.js";
 import {
   ConnectionError,
   InvalidArgumentError,
   StreamExistsError,
   StreamNotFoundError,
-} from "../errors.js";
-import type { Delivery } from "../peer/link.js";
-import { type StreamSummary, validateDelivery, validateStreamName } from "../signaling/protocol.js";
+} from "../core/errors.js";
+import { validateDelivery, validateStreamName } from "../core/validation.js";
 import {
   ClientStreamDispatcher,
   type ClientStreamHandler,

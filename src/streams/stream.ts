@@ -1,10 +1,9 @@
-import { SlowSubscriberError, StreamClosedError } from "../errors.js";
-import { log } from "../log.js";
-import type { Delivery } from "../peer/link.js";
-import type { StreamSummary } from "../signaling/protocol.js";
+import type { Delivery, StreamSummary } from "../core/delivery.js";
+import { seqAfter } from "../core/delivery.js";
+import { SlowSubscriberError, StreamClosedError } from "../core/errors.js";
 import { addRemovable, reportCallbackError } from "../util/emitter.js";
+import { log } from "../util/log.js";
 import { OutgoingMessage } from "../wire/outgoing.js";
-import { seqAfter } from "../wire/reassembler.js";
 import { Subscription } from "./subscription.js";
 
 const debug = log("streams");

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 
 /**
  * Imports a module that needs an optional peer dependency. When that package is not installed,

@@ -1,5 +1,5 @@
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 
 // Plain MessagePack only (no msgpackr records or private extensions), so any MessagePack
 // library can read our bodies; undefined becomes nil. A 64-bit integer from another library

@@ -1,5 +1,5 @@
-import { MAX_FRAME_BYTES } from "../defaults.js";
-import { MessageTooLargeError } from "../errors.js";
+import { MAX_FRAME_BYTES } from "../core/defaults.js";
+import { MessageTooLargeError } from "../core/errors.js";
 import { encodeBody } from "./codec.js";
 import { HEADER_BYTES, MAX_CHUNKS, writeHeader } from "./frame.js";
 import { cutPieces, PIECE_BYTES, PIECE_HEADER_BYTES, repairCount } from "./pieces.js";

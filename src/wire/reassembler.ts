@@ -1,3 +1,4 @@
+import { seqAfter } from "../core/delivery.js";
 import { CodedPartial } from "./coded-partial.js";
 import { type Frame, FrameError, readFrame } from "./frame.js";
 import { FRAME_KIND_PIECE, type Piece, readPiece } from "./pieces.js";
@@ -51,11 +52,6 @@ type Partial = { streamId: number; seq: number; startedAt: number } & (
   | ChunkedPartial
   | { kind: "coded"; coded: CodedPartial; readonly bytes: number }
 );
-
-/** True when serial number `a` comes after `b` (RFC 1982 arithmetic on u32). */
-export function seqAfter(a: number, b: number): boolean {
-  return a !== b && (a - b) >>> 0 < 0x80000000;
-}
 
 /**
  * Turns frames back into message bodies. Bounded in partial count, bytes and age;

@@ -2,7 +2,7 @@
 // subscribable everywhere, client streams reach the node with the handler, a node that dies
 // leaves the list and its clients move to another node, and a NATS restart is waited out.
 import { afterEach, describe, expect, it } from "vitest";
-import { CLUSTER_NODE_TIMEOUT_MS } from "../../src/defaults.js";
+import { CLUSTER_NODE_TIMEOUT_MS } from "../../src/core/defaults.js";
 import {
   Client,
   ClientDescriptor,

@@ -1,6 +1,7 @@
 // A client built only from docs/PROTOCOL.md: socket.io-client plus a bare engine peer.
 // Tests use it to send what a well-behaved Client never would.
 import { io, type Socket } from "socket.io-client";
+import type { Delivery } from "../../src/core/delivery.js";
 import type {
   EngineChannel,
   EngineName,
@@ -8,7 +9,6 @@ import type {
   SignalMessage,
 } from "../../src/peer/engine.js";
 import { loadEngine } from "../../src/peer/engines.js";
-import type { Delivery } from "../../src/peer/link.js";
 import { isKeepalive } from "../../src/wire/frame.js";
 import { PASSWORD, type Resources } from "./net.js";
 

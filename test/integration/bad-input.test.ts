@@ -1,6 +1,6 @@
 // Malformed signaling and data frames: typed errors, counted, and the server keeps serving.
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_LINK_RESTARTS_PER_MINUTE } from "../../src/defaults.js";
+import { MAX_LINK_RESTARTS_PER_MINUTE } from "../../src/core/defaults.js";
 import { encodeBody } from "../../src/wire/codec.js";
 import { HEADER_BYTES, writeHeader } from "../../src/wire/frame.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";

@@ -1,6 +1,6 @@
 // The conformance suite every engine adapter passes, including mixed pairs.
 import { afterEach, describe, expect, it } from "vitest";
-import { HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_FRAME_BYTES } from "../../src/defaults.js";
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_FRAME_BYTES } from "../../src/core/defaults.js";
 import type {
   ChannelHandlers,
   EngineChannel,

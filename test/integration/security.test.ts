@@ -2,7 +2,11 @@
 // (no stream data, no TURN credentials) before authentication. Raw Socket.IO clients play
 // the intruders, since they can send what conduit's Client never would.
 import { afterEach, describe, expect, it } from "vitest";
-import { AUTH_FAILURE_WINDOW_MS, AUTH_MAX_FAILURES, PROTOCOL_VERSION } from "../../src/defaults.js";
+import {
+  AUTH_FAILURE_WINDOW_MS,
+  AUTH_MAX_FAILURES,
+  PROTOCOL_VERSION,
+} from "../../src/core/defaults.js";
 import { InvalidArgumentError, type Server, ServerDescriptor } from "../../src/index.js";
 import { connectClient, PASSWORD, Resources, startServer } from "../helpers/net.js";
 import { rawSocket } from "../helpers/raw-socket.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../../src/errors.js";
+import { InvalidArgumentError } from "../../src/core/errors.js";
 import { loadEngine } from "../../src/peer/engines.js";
 import { isMdnsCandidate, parseIceUrl } from "../../src/peer/ice-servers.js";
 

@@ -14,7 +14,7 @@ import {
   StreamExistsError,
   StreamNotFoundError,
   toErrorReply,
-} from "../../src/errors.js";
+} from "../../src/core/errors.js";
 
 /** The class a client should see for each code a server may send. */
 const CLASS_OF = {

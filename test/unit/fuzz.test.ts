@@ -2,7 +2,7 @@
 // return or throw a typed error; they never crash, hang, or hold more than their limits.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConduitError } from "../../src/errors.js";
+import { ConduitError } from "../../src/core/errors.js";
 import { parseRequest, parseSignal } from "../../src/signaling/protocol.js";
 import { decodeBody } from "../../src/wire/codec.js";
 import { HEADER_BYTES } from "../../src/wire/frame.js";

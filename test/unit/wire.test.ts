@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError, MessageTooLargeError } from "../../src/errors.js";
+import { seqAfter } from "../../src/core/delivery.js";
+import { InvalidArgumentError, MessageTooLargeError } from "../../src/core/errors.js";
 import { decodeBody, encodeBody } from "../../src/wire/codec.js";
 import { FrameError, HEADER_BYTES, readFrame } from "../../src/wire/frame.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
-import { Reassembler, type ReassemblerLimits, seqAfter } from "../../src/wire/reassembler.js";
+import { Reassembler, type ReassemblerLimits } from "../../src/wire/reassembler.js";
 
 const MAX_FRAME = 64 * 1024;
 const limits = (over: Partial<ReassemblerLimits> = {}): ReassemblerLimits => ({

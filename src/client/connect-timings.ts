@@ -1,4 +1,4 @@
-import type { LinkPhase, SetupClock } from "./peer/setup-clock.js";
+import type { LinkPhase, SetupClock } from "../peer/setup-clock.js";
 
 /**
  * A step of connecting, in order: `signaling` (Socket.IO connected and authenticated),

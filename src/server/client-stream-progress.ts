@@ -1,4 +1,4 @@
-import { MAX_TRACKED_UPSTREAMS } from "./defaults.js";
+import { MAX_TRACKED_UPSTREAMS } from "../core/defaults.js";
 
 /**
  * The last sequence number the server took from each reliable client stream, by client

@@ -1,16 +1,16 @@
-import { ServerDescriptor } from "./config/server-descriptor.js";
-import { ConnectionError, InvalidArgumentError } from "./errors.js";
-import { log } from "./log.js";
-import type { Engine } from "./peer/engine.js";
-import { loadEngine } from "./peer/engines.js";
-import type { PathReport } from "./peer/link.js";
-import { ClientSession, type ClientStats } from "./server-session.js";
-import { SignalingServer } from "./signaling/server.js";
-import { mintTurnCredentials } from "./signaling/turn.js";
-import type { StreamHost, StreamManager } from "./streams/manager.js";
-import { UpstreamProgress } from "./upstream-progress.js";
-import { addRemovable, Emitter } from "./util/emitter.js";
-import { importOptional } from "./util/optional-dependency.js";
+import { ServerDescriptor } from "../config/server-descriptor.js";
+import { ConnectionError, InvalidArgumentError } from "../core/errors.js";
+import type { Engine } from "../peer/engine.js";
+import { loadEngine } from "../peer/engines.js";
+import type { PathReport } from "../peer/link.js";
+import { SignalingServer } from "../signaling/server.js";
+import { mintTurnCredentials } from "../signaling/turn.js";
+import type { StreamHost, StreamManager } from "../streams/manager.js";
+import { addRemovable, Emitter } from "../util/emitter.js";
+import { log } from "../util/log.js";
+import { importOptional } from "../util/optional-dependency.js";
+import { UpstreamProgress } from "./client-stream-progress.js";
+import { ClientSession, type ClientStats } from "./session.js";
 
 const debug = log("server");
 
@@ -146,7 +146,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
       }
       try {
         // Loaded only for clusters: a single process needs no NATS client.
-        const { NatsCluster } = await importOptional(() => import("./cluster/nats-cluster.js"), {
+        const { NatsCluster } = await importOptional(() => import("../cluster/nats-cluster.js"), {
           name: "@nats-io/transport-node",
           range: ">=3.0.0 <4",
           neededBy: "the cluster option",

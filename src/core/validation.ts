@@ -1,4 +1,6 @@
-import { InvalidArgumentError } from "../errors.js";
+import { STREAM_NAME_MAX_LENGTH } from "./defaults.js";
+import type { Delivery } from "./delivery.js";
+import { InvalidArgumentError } from "./errors.js";
 
 /** A port: an integer, or a string of digits (ports often come from environment variables). */
 export function validatePort(port: unknown, what: string): number {
@@ -72,4 +74,30 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[y.length] as number;
+}
+
+const STREAM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-/:]*$/;
+
+/** Throws InvalidArgumentError saying what is wrong with a stream name. */
+export function validateStreamName(name: unknown): string {
+  if (typeof name !== "string") throw new InvalidArgumentError("stream name must be a string");
+  if (name.length === 0) throw new InvalidArgumentError("stream name must not be empty");
+  if (name.length > STREAM_NAME_MAX_LENGTH) {
+    throw new InvalidArgumentError(
+      `stream name is ${name.length} characters; the limit is ${STREAM_NAME_MAX_LENGTH}`,
+    );
+  }
+  if (!STREAM_NAME.test(name)) {
+    throw new InvalidArgumentError(
+      `stream name "${name}" may use only letters, digits and _ . - / :, and must not start with . - / :`,
+    );
+  }
+  return name;
+}
+
+export function validateDelivery(value: unknown): Delivery {
+  if (value === "realtime" || value === "reliable") return value;
+  throw new InvalidArgumentError(
+    `delivery must be "realtime" or "reliable", not ${JSON.stringify(value)}`,
+  );
 }

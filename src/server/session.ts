@@ -7,13 +7,18 @@ import {
   MAX_SUBSCRIPTIONS_PER_CLIENT,
   OLDEST_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
-} from "./defaults.js";
-import { ConnectionError, ForbiddenError, ProtocolError, StreamNotFoundError } from "./errors.js";
-import { log } from "./log.js";
-import type { Engine, IceServer, PeerConfig } from "./peer/engine.js";
-import { type Delivery, type PathReport, PeerLink } from "./peer/link.js";
-import { relayEngine } from "./peer/relay.js";
-import { OutboundQueue } from "./peer/sender.js";
+} from "../core/defaults.js";
+import { type Delivery, seqAfter } from "../core/delivery.js";
+import {
+  ConnectionError,
+  ForbiddenError,
+  ProtocolError,
+  StreamNotFoundError,
+} from "../core/errors.js";
+import type { Engine, IceServer, PeerConfig } from "../peer/engine.js";
+import { type PathReport, PeerLink } from "../peer/link.js";
+import { relayEngine } from "../peer/relay.js";
+import { OutboundQueue } from "../peer/sender.js";
 import {
   EVENT_LINK_LOST,
   EVENT_STREAM_CLOSED,
@@ -23,16 +28,16 @@ import {
   type StreamClosedNotice,
   type SubscribeReply,
   type SubscribeRequest,
-} from "./signaling/protocol.js";
-import type { ClientConnection } from "./signaling/server.js";
-import { grantAllows } from "./signaling/tokens.js";
-import type { StreamManager } from "./streams/manager.js";
-import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "./streams/stream.js";
-import type { UpstreamProgress } from "./upstream-progress.js";
-import { wallClockMs } from "./util/clock.js";
-import { ExpiringMap } from "./util/expiring-map.js";
-import { decodeBody } from "./wire/codec.js";
-import { seqAfter } from "./wire/reassembler.js";
+} from "../signaling/protocol.js";
+import type { ClientConnection } from "../signaling/server.js";
+import { grantAllows } from "../signaling/tokens.js";
+import type { StreamManager } from "../streams/manager.js";
+import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "../streams/stream.js";
+import { wallClockMs } from "../util/clock.js";
+import { ExpiringMap } from "../util/expiring-map.js";
+import { log } from "../util/log.js";
+import { decodeBody } from "../wire/codec.js";
+import type { UpstreamProgress } from "./client-stream-progress.js";
 
 const debug = log("server");
 

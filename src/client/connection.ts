@@ -2,8 +2,7 @@
 // WebRTC peer, or (when WebRTC cannot connect in time, or is turned off) the relay over the
 // Socket.IO connection itself. A Client replaces it when it reconnects or upgrades.
 
-import type { ClientDescriptor } from "./config/client-descriptor.js";
-import { ConnectStopwatch, type ConnectTimings, describeTimings } from "./connect-timings.js";
+import type { ClientDescriptor } from "../config/client-descriptor.js";
 import {
   CLOCK_SAMPLES,
   CLOCK_TIMEOUT_MS,
@@ -12,22 +11,23 @@ import {
   PROTOCOL_VERSION,
   TRANSPORT_STALL_BASE_MS,
   TRANSPORT_STALL_ROUND_TRIPS,
-} from "./defaults.js";
-import { AuthenticationError, ConduitError, ConnectionError } from "./errors.js";
-import { log } from "./log.js";
-import type { IceServer } from "./peer/engine.js";
-import { loadEngine } from "./peer/engines.js";
-import { type LinkOptions, type PathReport, PeerLink } from "./peer/link.js";
-import { relayEngine } from "./peer/relay.js";
-import { SignalingClient } from "./signaling/client.js";
+} from "../core/defaults.js";
+import { AuthenticationError, ConduitError, ConnectionError } from "../core/errors.js";
+import type { IceServer } from "../peer/engine.js";
+import { loadEngine } from "../peer/engines.js";
+import { type LinkOptions, type PathReport, PeerLink } from "../peer/link.js";
+import { relayEngine } from "../peer/relay.js";
+import { SignalingClient } from "../signaling/client.js";
 import type {
   HelloReply,
   RestartReply,
   RestartRequest,
   StreamClosedNotice,
-} from "./signaling/protocol.js";
-import { wallClockMs } from "./util/clock.js";
-import { Emitter } from "./util/emitter.js";
+} from "../signaling/protocol.js";
+import { wallClockMs } from "../util/clock.js";
+import { Emitter } from "../util/emitter.js";
+import { log } from "../util/log.js";
+import { ConnectStopwatch, type ConnectTimings, describeTimings } from "./connect-timings.js";
 
 const debug = log("client");
 

@@ -1,39 +1,39 @@
-import { ClientDescriptor, type ReconnectPolicy } from "./config/client-descriptor.js";
-import type { ConnectTimings } from "./connect-timings.js";
-import { Connection, type LinkMode } from "./connection.js";
-import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY } from "./defaults.js";
+import { ClientDescriptor, type ReconnectPolicy } from "../config/client-descriptor.js";
+import { DEFAULT_BUFFER_SIZE, DEFAULT_DELIVERY } from "../core/defaults.js";
+import type { Delivery, StreamSummary } from "../core/delivery.js";
+import { seqAfter } from "../core/delivery.js";
 import {
   AuthenticationError,
   ConduitError,
   ConnectionError,
   InvalidArgumentError,
   SlowSubscriberError,
-} from "./errors.js";
-import { log } from "./log.js";
-import type { Delivery, LinkStats, PathReport, PeerLink } from "./peer/link.js";
-import { OutboundQueue, type OutboundStats } from "./peer/sender.js";
-import type { SignalingClient } from "./signaling/client.js";
+} from "../core/errors.js";
+import type { LinkStats, PathReport, PeerLink } from "../peer/link.js";
+import { OutboundQueue, type OutboundStats } from "../peer/sender.js";
+import type { SignalingClient } from "../signaling/client.js";
 import type {
   RestartRequest,
   StreamClosedNotice,
-  StreamSummary,
   SubscribeReply,
   SubscribeRequest,
-} from "./signaling/protocol.js";
+} from "../signaling/protocol.js";
 import {
   type PushToServerOptions,
   type RemoteStreams,
   type SubscribeOptions,
   validateMaxAge,
   validateOverflow,
-} from "./streams/manager.js";
-import type { OverflowPolicy } from "./streams/stream.js";
-import { Subscription } from "./streams/subscription.js";
-import { BoundedQueue } from "./util/bounded-queue.js";
-import { Emitter } from "./util/emitter.js";
-import { decodeBody } from "./wire/codec.js";
-import { OutgoingMessage } from "./wire/outgoing.js";
-import { seqAfter } from "./wire/reassembler.js";
+} from "../streams/manager.js";
+import type { OverflowPolicy } from "../streams/stream.js";
+import { Subscription } from "../streams/subscription.js";
+import { BoundedQueue } from "../util/bounded-queue.js";
+import { Emitter } from "../util/emitter.js";
+import { log } from "../util/log.js";
+import { decodeBody } from "../wire/codec.js";
+import { OutgoingMessage } from "../wire/outgoing.js";
+import type { ConnectTimings } from "./connect-timings.js";
+import { Connection, type LinkMode } from "./connection.js";
 
 const debug = log("client");
 
