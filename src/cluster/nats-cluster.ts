@@ -6,7 +6,7 @@
 //   it, sent only while some other node mirrors the stream.
 // - conduit.up.<stream>: client-stream messages for a stream no handler on their node takes.
 // A node subscribes to data only for streams it has local subscribers for (its mirrors), and
-// fans out locally from one decoded copy.
+// fans out locally the bytes it was sent, decoding them only for in-process subscribers.
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { CLUSTER_ANNOUNCE_MS, CLUSTER_NODE_TIMEOUT_MS } from "../core/defaults.js";
 import type { StreamSummary } from "../core/delivery.js";
@@ -114,11 +114,8 @@ export class NatsCluster implements StreamCluster {
     const feed = this.nc.subscribe(`conduit.data.${token(mirror.name)}`, {
       callback: (err, msg) => {
         if (err || !mirror.isActive) return;
-        try {
-          void mirror.push(decodeBody(msg.data));
-        } catch (e) {
-          debug("bad data for %s: %O", mirror.name, e);
-        }
+        // As its node encoded it: sent on without decoding (in-process subscribers decode).
+        mirror.pushEncoded(msg.data).catch((e) => debug("bad data for %s: %O", mirror.name, e));
       },
     });
     this.mirrorFeeds.set(mirror.name, feed);

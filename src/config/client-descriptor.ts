@@ -27,32 +27,32 @@ export interface ReconnectPolicy {
 
 export interface ClientOptions extends PeerOptions {
   /** @default "localhost" */
-  serverHost?: string;
+  serverHost?: string | undefined;
   /** A number, or a string of digits (such as `process.env.PORT`). @default 8080 */
-  serverPort?: number | string;
+  serverPort?: number | string | undefined;
   /** Use https/wss for signaling. @default false */
-  secure?: boolean;
-  password?: string;
+  secure?: boolean | undefined;
+  password?: string | undefined;
   /** A token minted with the server's `tokenSecret`, instead of a password. */
-  token?: string;
+  token?: string | undefined;
   /** More servers (cluster nodes) to reconnect to, in turn, when the current one is lost. */
-  servers?: { host: string; port: number }[];
+  servers?: { host: string; port: number }[] | undefined;
   /** Use WebRTC for data. false: always relay the data over the Socket.IO connection.
    * @default true */
-  webrtc?: boolean;
+  webrtc?: boolean | undefined;
   /** WebRTC that has not connected after this long (UDP blocked, say) gives way to the relay
    * over Socket.IO; false: never relay, fail instead. @default 5000 */
-  fallbackAfterMs?: number | false;
+  fallbackAfterMs?: number | false | undefined;
   /** While relaying, try WebRTC again after this long (and again, until it connects);
    * false: stay on the relay. @default 30000 */
-  upgradeAfterMs?: number | false;
+  upgradeAfterMs?: number | false | undefined;
   /** Reconnect after a lost connection (signaling or WebRTC), with exponential backoff and
    * jitter; subscriptions and client streams resume by themselves. `false`: a lost connection
    * closes the client and fails its loops. @default true (250 ms doubling to 5 s, no limit) */
-  reconnect?: boolean | Partial<ReconnectPolicy>;
+  reconnect?: boolean | Partial<ReconnectPolicy> | undefined;
   /** Time allowed for `connect()`: auth, negotiation, ICE, DTLS and both channels open (and
    * as long again for the relay, when WebRTC gives way to it). @default 15000 */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
 }
 
 const CLIENT_OPTION_NAMES: Record<keyof ClientOptions, true> = {

@@ -8,15 +8,15 @@ import { iceUrls, parseIceUrl } from "../peer/ice-servers.js";
 /** Options both ends share. */
 export interface PeerOptions {
   /** WebRTC engine. @default "node-datachannel" in Node, "browser" in the browser build */
-  engine?: EngineName;
+  engine?: EngineName | undefined;
   /** STUN/TURN servers. @default [] — host candidates only; no public STUN server is contacted. */
-  iceServers?: IceServer[];
+  iceServers?: IceServer[] | undefined;
   /** Gather ICE host candidates on this local address only, e.g. "127.0.0.1". @default all interfaces */
-  iceBindAddress?: string;
+  iceBindAddress?: string | undefined;
   /** "relay" forces traffic through TURN. @default "all" */
-  iceTransportPolicy?: "all" | "relay";
+  iceTransportPolicy?: "all" | "relay" | undefined;
   /** Largest encoded message sent or accepted. @default 16 MiB */
-  maxMessageBytes?: number;
+  maxMessageBytes?: number | undefined;
 }
 
 /** The names of the options both ends share (checked for typos). */
@@ -28,11 +28,16 @@ export const PEER_OPTION_NAMES: Record<keyof PeerOptions, true> = {
   maxMessageBytes: true,
 };
 
-export function validatePeerOptions(options: PeerOptions): Required<
-  Omit<PeerOptions, "iceBindAddress">
-> & {
+/** PeerOptions checked, with their defaults. */
+export interface PeerSettings {
+  engine: EngineName;
+  iceServers: IceServer[];
   iceBindAddress: string | undefined;
-} {
+  iceTransportPolicy: "all" | "relay";
+  maxMessageBytes: number;
+}
+
+export function validatePeerOptions(options: PeerOptions): PeerSettings {
   const engine = options.engine ?? DEFAULT_ENGINE_NAME;
   if (!ENGINE_NAMES.includes(engine)) {
     throw new InvalidArgumentError(

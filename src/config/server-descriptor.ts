@@ -21,40 +21,40 @@ import { PEER_OPTION_NAMES, type PeerOptions, validatePeerOptions } from "./peer
 
 export interface ServerOptions extends PeerOptions {
   /** Address the signaling server listens on. @default "0.0.0.0" */
-  host?: string;
+  host?: string | undefined;
   /** Signaling port (a number, or a string of digits such as `process.env.PORT`); 0 picks a
    * free one (read it from `server.port`). @default 8080 */
-  port?: number | string;
+  port?: number | string | undefined;
   /** Shared password clients must present; it grants every stream. A server needs a
    * password, a `tokenSecret`, or `auth: "none"`. */
-  password?: string;
+  password?: string | undefined;
   /** `"none"`: accept every client without credentials (for a closed network or a demo; the
    * server says so in a warning when it starts). Not allowed with a password or token secret.
    * @default credentials required */
-  auth?: "none";
+  auth?: "none" | undefined;
   /** Secret (≥ 32 bytes) of the HS256 tokens clients may present instead, each granting the
    * streams it names (see `mintToken` and `npx conduit-rtc token`). */
-  tokenSecret?: string;
+  tokenSecret?: string | undefined;
   /** Origins (e.g. "https://app.example.com") whose pages may connect. A browser request from
    * any other origin is refused before authentication. Requests without an Origin header
    * (Node clients) are not affected. @default any origin */
-  allowedOrigins?: string[];
+  allowedOrigins?: string[] | undefined;
   /** Socket.IO heartbeat interval. @default 5000 */
-  pingIntervalMs?: number;
+  pingIntervalMs?: number | undefined;
   /** A client silent this long after a ping is dropped. @default 5000 */
-  pingTimeoutMs?: number;
+  pingTimeoutMs?: number | undefined;
   /** A WebRTC link that hears nothing for this long (both ends send keepalives) has failed:
    * the client sets up a new one in the same session, and reliable streams resend what it
    * lost. Clients use the server's value. @default 5000 */
-  linkTimeoutMs?: number;
+  linkTimeoutMs?: number | undefined;
   /** A TURN server sharing `secret` with this server: each client gets credentials minted for
    * it after it authenticates (TURN REST API), valid `ttlSeconds`. @default none */
-  turn?: TurnOptions;
+  turn?: TurnOptions | undefined;
   /** Join other server processes through NATS (see docs/SCALING.md): streams on any node
    * are listed and subscribable everywhere. Omitted: a single process, no NATS. */
-  cluster?: { natsUrl: string | string[]; node: string };
+  cluster?: { natsUrl: string | string[]; node: string } | undefined;
   /** Answers HTTP requests other than Socket.IO's, on the same port (e.g. a web app). */
-  httpHandler?: (request: IncomingMessage, response: ServerResponse) => void;
+  httpHandler?: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
 }
 
 const SERVER_OPTION_NAMES: Record<keyof ServerOptions, true> = {

@@ -119,7 +119,7 @@ export const MAX_VIOLATIONS = 20;
 /** Lifetime of the TURN credentials the server hands out, unless its options say. */
 export const DEFAULT_TURN_TTL_SECONDS = 3600;
 /** Reliable client streams whose progress the server remembers for reconnecting clients. */
-export const MAX_TRACKED_UPSTREAMS = 100_000;
+export const MAX_TRACKED_CLIENT_STREAMS = 100_000;
 
 /** The newest protocol version, agreed in hello (docs/PROTOCOL.md §1). */
 export const PROTOCOL_VERSION = 3;

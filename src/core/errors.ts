@@ -112,13 +112,30 @@ export class SlowSubscriberError extends ConduitError {
 }
 
 /** Signaling or the WebRTC link could not be set up, or was lost. */
+/** Why a connection failed, or is not there: machine-readable, finer than `code`. */
+export type ConnectionFailure =
+  /** The signaling server could not be reached (refused, no answer, bad URL). */
+  | "unreachable"
+  /** No reply, or no open data link, within the time allowed. */
+  | "timeout"
+  /** The data link (ICE, DTLS, SCTP, or the relay) failed to open or broke. */
+  | "link-failed"
+  /** An open connection to the server was lost. */
+  | "lost"
+  /** Ended on purpose: the client was closed, or the server ended the session. */
+  | "closed"
+  /** Used before connect(), or after close(). */
+  | "not-connected"
+  /** Client and server share no protocol version. */
+  | "incompatible";
+
+/** Connecting failed, or the connection is not there; `reason` says which way. */
 export class ConnectionError extends ConduitError {
-  constructor(
-    message: string,
-    code: "CONNECTION_FAILED" | "NOT_CONNECTED" = "CONNECTION_FAILED",
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
+  readonly reason: ConnectionFailure;
+
+  constructor(message: string, reason: ConnectionFailure, options?: { cause?: unknown }) {
+    super(reason === "not-connected" ? "NOT_CONNECTED" : "CONNECTION_FAILED", message, options);
+    this.reason = reason;
   }
 }
 
@@ -170,9 +187,11 @@ export function fromErrorReply(reply: ErrorReply, stream?: string): ConduitError
       return new InvalidArgumentError(message);
     case "FORBIDDEN":
       return new ForbiddenError(message, stream);
+    // The server's end: a session that closed, or a request before the link was offered.
     case "CONNECTION_FAILED":
+      return new ConnectionError(message, "closed");
     case "NOT_CONNECTED":
-      return new ConnectionError(message, code);
+      return new ConnectionError(message, "not-connected");
     case "MESSAGE_TOO_LARGE":
       return new MessageTooLargeError(message);
     case "PROTOCOL_ERROR":
@@ -181,4 +200,11 @@ export function fromErrorReply(reply: ErrorReply, stream?: string): ConduitError
     default:
       return new ProtocolError(`unknown error code ${String(code)}: ${message}`);
   }
+}
+
+/** An error from connecting as the typed error users see: a ConduitError stays as it is. */
+export function asConduitError(err: unknown): ConduitError {
+  return err instanceof ConduitError
+    ? err
+    : new ConnectionError(`connect failed: ${String(err)}`, "link-failed", { cause: err });
 }

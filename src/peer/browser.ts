@@ -12,7 +12,7 @@ import {
   type PeerState,
   type SignalMessage,
 } from "./engine.js";
-import { isMdnsCandidate } from "./ice-servers.js";
+import { isMdnsCandidate, rtcIceServer } from "./ice-servers.js";
 import { W3cNegotiation } from "./w3c-negotiation.js";
 
 const debug = log("peer");
@@ -29,7 +29,7 @@ class BrowserPeer implements EnginePeer {
     private readonly handlers: PeerHandlers,
   ) {
     this.pc = new RTCPeerConnection({
-      iceServers: config.iceServers,
+      iceServers: config.iceServers.map(rtcIceServer),
       iceTransportPolicy: config.iceTransportPolicy,
     });
     this.negotiation = new W3cNegotiation(this.pc, (message) => {

@@ -10,15 +10,15 @@ export type EngineName = "node-datachannel" | "werift" | "browser";
 
 export interface IceServer {
   urls: string | string[];
-  username?: string;
-  credential?: string;
+  username?: string | undefined;
+  credential?: string | undefined;
 }
 
 export interface PeerConfig {
   /** Empty: host candidates only; no STUN server is ever contacted by default. */
   iceServers: IceServer[];
   /** Gather host candidates on this local address only (e.g. "127.0.0.1"). */
-  bindAddress?: string;
+  bindAddress?: string | undefined;
   iceTransportPolicy: "all" | "relay";
 }
 

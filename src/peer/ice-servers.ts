@@ -20,6 +20,15 @@ export function parseIceUrl(url: string): ParsedIceUrl {
   return { scheme, host, port, transport: match[4] as ParsedIceUrl["transport"] };
 }
 
+/** The server as the W3C API takes it: no property that is present but undefined. */
+export function rtcIceServer({ urls, username, credential }: IceServer): RTCIceServer {
+  return {
+    urls,
+    ...(username !== undefined ? { username } : {}),
+    ...(credential !== undefined ? { credential } : {}),
+  };
+}
+
 export function iceUrls(server: IceServer): string[] {
   return Array.isArray(server.urls) ? server.urls : [server.urls];
 }

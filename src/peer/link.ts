@@ -89,6 +89,8 @@ export type PathReport = PathStats & { expiredOnArrival: number };
 export interface LinkStats {
   lanes: Record<Delivery, ReassemblerStats & { bufferedAmount: number }>;
   path: PathReport | undefined;
+  /** Keepalives heard from the other end: they go on while no data flows. */
+  keepalivesReceived: number;
 }
 
 interface Lane {
@@ -106,6 +108,8 @@ export class PeerLink extends Emitter<LinkEvents> {
   private closed = false;
   private isOpen = false;
   private lastHeard = 0;
+  /** Keepalive frames received (see LinkStats). */
+  keepalivesReceived = 0;
   private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   private reportTimer: ReturnType<typeof setInterval> | undefined;
   /** Coded links: the report exchange (loss, clock, delivered bytes). */
@@ -235,7 +239,10 @@ export class PeerLink extends Emitter<LinkEvents> {
       },
       message: (data) => {
         this.lastHeard = performance.now();
-        if (isKeepalive(data)) return;
+        if (isKeepalive(data)) {
+          this.keepalivesReceived++;
+          return;
+        }
         if (feedback && isReport(data)) return this.takeReport(feedback, data);
         feedback?.received(data.byteLength, data[1] === FRAME_KIND_PIECE);
         const done = reassembler.push(data);

@@ -47,8 +47,8 @@ function toNdcIceServers(config: PeerConfig): (string | nodeDataChannel.IceServe
       const parsed = parseIceUrl(url);
       const entry: nodeDataChannel.IceServer = { hostname: parsed.host, port: parsed.port };
       if (parsed.scheme === "turn" || parsed.scheme === "turns") {
-        entry.username = server.username;
-        entry.password = server.credential;
+        if (server.username !== undefined) entry.username = server.username;
+        if (server.credential !== undefined) entry.password = server.credential;
         entry.relayType =
           parsed.scheme === "turns"
             ? "TurnTls"

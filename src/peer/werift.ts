@@ -14,6 +14,7 @@ import {
   type PeerHandlers,
   type SignalMessage,
 } from "./engine.js";
+import { rtcIceServer } from "./ice-servers.js";
 import { W3cNegotiation } from "./w3c-negotiation.js";
 import { applyWeriftFixes } from "./werift-fixes.js";
 import { holdWindowFloor } from "./werift-window.js";
@@ -41,7 +42,7 @@ class WeriftPeer implements EnginePeer {
     const bind = config.bindAddress;
     this.pc = new werift.RTCPeerConnection({
       // Passing the list explicitly (even empty) replaces werift's default public STUN server.
-      iceServers: config.iceServers.map((s) => ({ ...s })),
+      iceServers: config.iceServers.map(rtcIceServer),
       iceTransportPolicy: config.iceTransportPolicy,
       ...(bind
         ? {

@@ -9,7 +9,7 @@ import type { StreamHost, StreamManager } from "../streams/manager.js";
 import { addRemovable, Emitter } from "../util/emitter.js";
 import { log } from "../util/log.js";
 import { importOptional } from "../util/optional-dependency.js";
-import { UpstreamProgress } from "./client-stream-progress.js";
+import { ClientStreamProgress } from "./client-stream-progress.js";
 import { ClientSession, type ClientStats } from "./session.js";
 
 const debug = log("server");
@@ -34,7 +34,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
   readonly descriptor: ServerDescriptor;
   private readonly startupHooks: StartupHook[] = [];
   private readonly sessions = new Map<string, ClientSession>();
-  private readonly upstreamProgress = new UpstreamProgress();
+  private readonly clientStreamProgress = new ClientStreamProgress();
   private signaling: SignalingServer | undefined;
   private streams: StreamManager | undefined;
   private cluster: { close(): Promise<void> } | undefined;
@@ -54,7 +54,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
   /** The port it listens on (useful with `port: 0`). */
   get port(): number {
     if (this.listeningPort === undefined)
-      throw new ConnectionError("server is not running", "NOT_CONNECTED");
+      throw new ConnectionError("server is not running", "not-connected");
     return this.listeningPort;
   }
 
@@ -111,7 +111,7 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
           maxMessageBytes: d.maxMessageBytes,
           linkTimeoutMs: d.linkTimeoutMs,
           streams: () => this.streams,
-          upstreamProgress: this.upstreamProgress,
+          clientStreamProgress: this.clientStreamProgress,
           pathReported: (clientId, report) => this.emit("path", clientId, report),
         },
         (s) => {
@@ -129,10 +129,8 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
       await signaling.close();
       throw new ConnectionError(
         `cannot listen on ${d.host}:${d.port}: ${(err as Error).message}`,
-        "CONNECTION_FAILED",
-        {
-          cause: err,
-        },
+        "unreachable",
+        { cause: err },
       );
     }
     this.signaling = signaling;
@@ -158,10 +156,8 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
         if (err instanceof InvalidArgumentError) throw err;
         throw new ConnectionError(
           `cannot join the cluster: ${(err as Error).message}`,
-          "CONNECTION_FAILED",
-          {
-            cause: err,
-          },
+          "unreachable",
+          { cause: err },
         );
       }
     }

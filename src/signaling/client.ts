@@ -2,7 +2,9 @@ import { io, type Socket } from "socket.io-client";
 import { MAX_FRAME_BYTES, REQUEST_TIMEOUT_MS } from "../core/defaults.js";
 import {
   AuthenticationError,
+  type ConduitError,
   ConnectionError,
+  type ConnectionFailure,
   type ErrorReply,
   fromErrorReply,
 } from "../core/errors.js";
@@ -31,7 +33,8 @@ interface SignalingClientEvents {
   streamClosed: [StreamClosedNotice];
   /** The server's end of the data link failed. */
   linkLost: [];
-  disconnect: [reason: string];
+  /** Signaling ended: `error` is what its users see (TOKEN_EXPIRED when the token ran out). */
+  disconnect: [reason: string, error: ConduitError];
 }
 
 /** The client's Socket.IO connection: authenticates, sends requests, relays signals. */
@@ -67,7 +70,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
           reject(
             new ConnectionError(
               `cannot reach signaling server at ${url}: ${connectFailure(err, timeoutMs)}`,
-              "CONNECTION_FAILED",
+              "unreachable",
               { cause: err },
             ),
           );
@@ -96,9 +99,12 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     socket.on(EVENT_TOKEN_EXPIRED, () => {
       tokenExpired = true;
     });
-    socket.on("disconnect", (reason) =>
-      this.emit("disconnect", tokenExpired ? "token expired" : String(reason)),
-    );
+    socket.on("disconnect", (reason) => {
+      const error = tokenExpired
+        ? new AuthenticationError("the token expired", "TOKEN_EXPIRED")
+        : new ConnectionError(`connection to the server was lost (${reason})`, "lost");
+      this.emit("disconnect", tokenExpired ? "token expired" : String(reason), error);
+    });
   }
 
   get connected(): boolean {
@@ -118,16 +124,16 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   ): Promise<Requests[K]["reply"]> {
     const socket = this.socket;
     if (!socket?.connected)
-      throw new ConnectionError("not connected; call connect() first", "NOT_CONNECTED");
+      throw new ConnectionError("not connected; call connect() first", "not-connected");
     const reply = await new Promise<Reply<Requests[K]["reply"]>>((resolve, reject) => {
-      const fail = (why: string) => {
+      const fail = (why: string, reason: ConnectionFailure) => {
         settle();
-        reject(new ConnectionError(`no reply to "${name}": ${why}`, "CONNECTION_FAILED"));
+        reject(new ConnectionError(`no reply to "${name}": ${why}`, reason));
       };
       const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => fail(`none within ${timeoutMs} ms`), timeoutMs)
+        ? setTimeout(() => fail(`none within ${timeoutMs} ms`, "timeout"), timeoutMs)
         : undefined;
-      const onDisconnect = (reason: string) => fail(`the connection was lost (${reason})`);
+      const onDisconnect = (reason: string) => fail(`the connection was lost (${reason})`, "lost");
       const settle = () => {
         clearTimeout(timer);
         socket.off("disconnect", onDisconnect);

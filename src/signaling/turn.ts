@@ -8,7 +8,7 @@ export interface TurnOptions {
   /** The secret shared with coturn (`static-auth-secret`). */
   secret: string;
   /** How long minted credentials stay valid. @default 3600 */
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
 }
 
 /**

@@ -25,50 +25,50 @@ import { Subscription } from "./subscription.js";
 
 export interface StreamManagerOptions {
   /** Shown as `stream.info.owner`. @default "server" */
-  owner?: string;
+  owner?: string | undefined;
   /** Largest encoded message a stream accepts. @default 16 MiB (DEFAULT_MAX_MESSAGE_BYTES) */
-  maxMessageBytes?: number;
+  maxMessageBytes?: number | undefined;
 }
 
 export interface StreamOptions {
   /** Messages each subscriber may hold before the oldest is dropped. @default 100 */
-  bufferSize?: number;
+  bufferSize?: number | undefined;
   /** "realtime": unordered, repaired from parity rather than waited for, dropped once older
    * than `maxAgeMs`. "reliable": ordered, nothing lost while the link is up.
    * @default "realtime" */
-  delivery?: Delivery;
+  delivery?: Delivery | undefined;
   /** Realtime: how old a message may be when delivered; an older one is dropped (and counted)
    * in the queue, the engine or the receiver. @default 500 (DEFAULT_MAX_AGE_MS) */
-  maxAgeMs?: number;
+  maxAgeMs?: number | undefined;
   /** When a subscriber's queue is full: "wait" (push() resolves once every subscriber has
    * room; reliable streams only) or "drop-oldest" (the oldest queued message is dropped and
    * counted). @default "wait" for reliable streams, "drop-oldest" for realtime ones */
-  overflow?: OverflowPolicy["mode"];
+  overflow?: OverflowPolicy["mode"] | undefined;
   /** Overflow "wait": a subscriber whose queue stays full this long is cut off (it gets
    * SlowSubscriberError) and the others go on. @default 10000 (DEFAULT_OVERFLOW_WAIT_MS) */
-  overflowWaitMs?: number;
+  overflowWaitMs?: number | undefined;
 }
 
 export interface SubscribeOptions {
   /** This subscriber's buffer. @default the stream's bufferSize */
-  bufferSize?: number;
+  bufferSize?: number | undefined;
   /** Wait for the stream to be created instead of failing with StreamNotFoundError. @default false */
-  wait?: boolean;
+  wait?: boolean | undefined;
 }
 
 export interface PushToServerOptions {
   /** Delivery class of this client stream, fixed by its first push. @default "realtime" */
-  delivery?: Delivery;
+  delivery?: Delivery | undefined;
   /** Messages queued for the server. @default 100 */
-  bufferSize?: number;
+  bufferSize?: number | undefined;
   /** Realtime: how old a message may be when the server gets it. @default 500 */
-  maxAgeMs?: number;
+  maxAgeMs?: number | undefined;
   /** When the queue to the server is full: "wait" (the push resolves once it has room;
    * reliable only) or "drop-oldest". @default "wait" for reliable, "drop-oldest" for realtime */
-  overflow?: OverflowPolicy["mode"];
+  overflow?: OverflowPolicy["mode"] | undefined;
   /** Overflow "wait": a push that finds no room in this long rejects with
    * SlowSubscriberError, unsent. @default 10000 (DEFAULT_OVERFLOW_WAIT_MS) */
-  overflowWaitMs?: number;
+  overflowWaitMs?: number | undefined;
 }
 
 /** A server's cluster (src/cluster): other nodes' streams and client-stream handlers. */
@@ -292,7 +292,7 @@ export class StreamManager {
     if (!this.remote) {
       throw new ConnectionError(
         "pushToServer needs a client: call streams.registerClientHandlers(client) first",
-        "NOT_CONNECTED",
+        "not-connected",
       );
     }
     await this.remote.publish(name, data, options);

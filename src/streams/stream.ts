@@ -3,8 +3,10 @@ import { seqAfter } from "../core/delivery.js";
 import { SlowSubscriberError, StreamClosedError } from "../core/errors.js";
 import { addRemovable, reportCallbackError } from "../util/emitter.js";
 import { log } from "../util/log.js";
+import { decodeBody } from "../wire/codec.js";
 import { OutgoingMessage } from "../wire/outgoing.js";
-import { Subscription } from "./subscription.js";
+import { LocalSubscriber } from "./local-subscriber.js";
+import type { Subscription } from "./subscription.js";
 
 const debug = log("streams");
 
@@ -51,16 +53,38 @@ export interface OverflowPolicy {
 /** One push: the value, and its encoding, made once whatever the subscriber count. */
 export class PushedMessage {
   readonly outgoing: OutgoingMessage;
+  private decoded: { value: unknown } | undefined;
 
-  /** Throws MessageTooLargeError for a value whose encoding is over maxMessageBytes. */
+  /**
+   * From a value, or from its encoded body (a mirror's pushes come encoded: they go out as
+   * they came, and are decoded only if an in-process subscriber asks for the value).
+   * Throws MessageTooLargeError for an encoding over maxMessageBytes.
+   */
   constructor(
-    readonly value: unknown,
+    content: { value: unknown } | { body: Uint8Array },
     streamId: number,
     readonly seq: number,
     maxMessageBytes: number,
     maxAgeMs: number,
   ) {
-    this.outgoing = new OutgoingMessage(streamId, seq, value, maxMessageBytes, maxAgeMs);
+    if ("value" in content) {
+      this.decoded = content;
+      this.outgoing = new OutgoingMessage(streamId, seq, content.value, maxMessageBytes, maxAgeMs);
+    } else {
+      this.outgoing = OutgoingMessage.ofBody(
+        streamId,
+        seq,
+        content.body,
+        maxMessageBytes,
+        maxAgeMs,
+      );
+    }
+  }
+
+  /** The pushed value. Throws for an encoded body that is not MessagePack. */
+  get value(): unknown {
+    this.decoded ??= { value: decodeBody(this.outgoing.body) };
+    return this.decoded.value;
   }
 }
 
@@ -157,12 +181,21 @@ export class Stream {
    * oldest message there is dropped or push() waits (see OverflowPolicy).
    * Throws StreamClosedError after close(), MessageTooLargeError past maxMessageBytes.
    */
-  async push(data: unknown): Promise<number> {
+  push(data: unknown): Promise<number> {
+    return this.pushContent({ value: data });
+  }
+
+  /** Pushes a message already encoded (a cluster mirror's, as its own node encoded it). */
+  pushEncoded(body: Uint8Array): Promise<number> {
+    return this.pushContent({ body });
+  }
+
+  private async pushContent(content: { value: unknown } | { body: Uint8Array }): Promise<number> {
     if (!this.active) throw new StreamClosedError(this.name);
     // Encoded before fan-out, with or without subscribers, so a value that cannot be sent
     // fails here for the pusher (and takes no sequence number).
     const message = new PushedMessage(
-      data,
+      content,
       this.id,
       (this.seq + 1) >>> 0,
       this.maxMessageBytes,
@@ -227,7 +260,7 @@ export class Stream {
   }
 
   /** Subscribes in-process (no network): an iterator over this stream. */
-  subscribe(options: { bufferSize?: number } = {}): Subscription {
+  subscribe(options: { bufferSize?: number | undefined } = {}): Subscription {
     const local = new LocalSubscriber(this, options.bufferSize ?? this.bufferSize);
     this.addSubscriber(local);
     return local.subscription;
@@ -321,51 +354,5 @@ export class Stream {
         reportCallbackError(what, err);
       }
     }
-  }
-}
-
-/** An in-process subscriber: gets the pushed value itself, no encoding. */
-class LocalSubscriber implements Subscriber {
-  readonly subscription: Subscription;
-  readonly id: string;
-  readonly remote = false;
-
-  constructor(stream: Stream, bufferSize: number) {
-    this.subscription = new Subscription(stream.name, bufferSize, () =>
-      stream.removeSubscriber(this.id),
-    );
-    this.id = this.subscription.id;
-  }
-
-  deliver(message: PushedMessage): void {
-    this.subscription.deliver(message.value);
-  }
-
-  end(): void {
-    this.subscription.end();
-  }
-
-  hasRoom(): boolean {
-    return this.subscription.hasRoom;
-  }
-
-  whenRoom(): Promise<void> {
-    return this.subscription.whenRoom();
-  }
-
-  cutOff(error: SlowSubscriberError): void {
-    this.subscription.fail(error);
-  }
-
-  get stats(): SubscriberStats {
-    const s = this.subscription.stats;
-    return {
-      messagesSent: s.received,
-      bytesSent: 0,
-      dropped: s.dropped,
-      stale: 0,
-      expired: 0,
-      depth: s.depth,
-    };
   }
 }

@@ -37,6 +37,19 @@ export class OutgoingMessage {
     }
   }
 
+  /** A message from a body encoded elsewhere (copied once, behind room for the header). */
+  static ofBody(
+    streamId: number,
+    seq: number,
+    body: Uint8Array,
+    maxMessageBytes: number,
+    maxAgeMs: number,
+  ): OutgoingMessage {
+    const roomy = new Uint8Array(HEADER_BYTES + body.byteLength);
+    roomy.set(body, HEADER_BYTES);
+    return new OutgoingMessage(streamId, seq, undefined, maxMessageBytes, maxAgeMs, roomy);
+  }
+
   /** The same encoded message under another stream id and sequence number (a reconnect may
    * renumber streams; a client stream's id is known only after its first push is checked).
    * The encoding is shared unless this message was cut already: a one-frame message's frame

@@ -1,23 +1,18 @@
 // A client in its own process, so a test can SIGKILL it mid-stream.
-// argv: port engine stream. Prints "ready <clientId>" after its first message.
-import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
-import { PASSWORD } from "./net.js";
+// env: SERVER_HOST, SERVER_PORT, ENGINE, STREAM. Prints "ready <clientId>" after its first
+// message.
+import { Client, ClientDescriptor, StreamManager } from "../../src/index.js";
+import { clientOptionsFromEnv } from "./net.js";
 
-const [port, engine, stream] = process.argv.slice(2);
+const stream = process.env.STREAM ?? "live";
 const client = new Client(
-  new ClientDescriptor({
-    serverHost: "127.0.0.1",
-    serverPort: Number(port),
-    password: PASSWORD,
-    engine: engine as EngineName,
-    iceBindAddress: "127.0.0.1",
-  }),
+  new ClientDescriptor({ ...clientOptionsFromEnv(), iceBindAddress: "127.0.0.1" }),
 );
 const streams = new StreamManager();
 streams.registerClientHandlers(client);
 await client.connect();
 let first = true;
-for await (const _ of streams.subscribe(stream as string)) {
+for await (const _ of streams.subscribe(stream)) {
   if (first) process.stdout.write(`ready ${client.id}\n`);
   first = false;
 }

@@ -28,9 +28,9 @@ export type ViewerResult = ReceiveSummary & {
 export interface LossyRun {
   received: ViewerResult;
   /** Socket.IO: the sending side's TCP congestion control, as `ss` saw it mid-run. */
-  congestionControl?: string;
+  congestionControl?: string | undefined;
   /** The server's view of the one subscriber (conduit only). */
-  sender?: SubscriberStats;
+  sender?: SubscriberStats | undefined;
   /** conduit: each frame sent (frame n at n − 1), its size and the server's capacity estimate
    * for the viewer's path when it went (NaN while it had none). */
   sent?: { bytes: number; capacity: number }[];

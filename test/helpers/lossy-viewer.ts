@@ -5,8 +5,8 @@
 // env: MODE (conduit | socket.io), ENGINE, SERVER_HOST, SERVER_PORT, STREAM; DEADLINE_MS: stop
 // receiving this long after subscribing (what has not come by then counts as not delivered).
 import { io } from "socket.io-client";
-import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
-import { PASSWORD } from "./net.js";
+import { Client, ClientDescriptor, StreamManager } from "../../src/index.js";
+import { clientOptionsFromEnv } from "./net.js";
 import { type FrameMessage, frameIsIntact, summarize } from "./timed-frames.js";
 
 const env = process.env;
@@ -31,7 +31,9 @@ function receive(m: FrameMessage): void {
   intact &&= frameIsIntact(m);
 }
 
-let conduit: { lost: number; expired: number; ageP99?: number; rebuilt?: number } | undefined;
+let conduit:
+  | { lost: number; expired: number; ageP99?: number | undefined; rebuilt?: number | undefined }
+  | undefined;
 if (env.MODE === "socket.io") {
   const socket = io(`http://${env.SERVER_HOST}:${env.SERVER_PORT}`, { transports: ["websocket"] });
   await new Promise<void>((resolve) => {
@@ -43,10 +45,7 @@ if (env.MODE === "socket.io") {
 } else {
   const client = new Client(
     new ClientDescriptor({
-      serverHost: env.SERVER_HOST,
-      serverPort: Number(env.SERVER_PORT),
-      password: PASSWORD,
-      engine: env.ENGINE as EngineName,
+      ...clientOptionsFromEnv(env),
       connectTimeoutMs: 20_000,
     }),
   );

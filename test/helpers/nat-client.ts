@@ -2,17 +2,14 @@
 // env: SERVER_HOST, SERVER_PORT, ENGINE, POLICY, CONNECT_TIMEOUT, TURN_URL/TURN_USERNAME/
 // TURN_CREDENTIAL (extra ICE server of its own), FRAMES. Prints "connected <ms>" or
 // "error <name>: <message>", then "down <json>" and "sent <n>".
-import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
-import { PASSWORD, pattern } from "./net.js";
+import { Client, ClientDescriptor, StreamManager } from "../../src/index.js";
+import { clientOptionsFromEnv, pattern } from "./net.js";
 
 const FRAMES = Number(process.env.FRAMES ?? 60);
 const env = process.env;
 const client = new Client(
   new ClientDescriptor({
-    serverHost: env.SERVER_HOST,
-    serverPort: Number(env.SERVER_PORT),
-    password: PASSWORD,
-    engine: (env.ENGINE ?? "node-datachannel") as EngineName,
+    ...clientOptionsFromEnv(env),
     iceTransportPolicy: (env.POLICY ?? "all") as "all" | "relay",
     connectTimeoutMs: Number(env.CONNECT_TIMEOUT ?? 15_000),
     // These tests are about getting WebRTC through NATs: no relay over Socket.IO instead.

@@ -25,6 +25,29 @@ export class Resources {
   }
 }
 
+/**
+ * The environment a client in a child process (the *-client and *-viewer helpers) finds its
+ * server in: SERVER_HOST, SERVER_PORT, ENGINE, and whatever else that helper reads.
+ */
+export function childEnv(
+  host: string,
+  port: number,
+  engine: EngineName,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return { SERVER_HOST: host, SERVER_PORT: String(port), ENGINE: engine, ...extra };
+}
+
+/** In the child: the client options that environment says, with the tests' password. */
+export function clientOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ClientOptions {
+  return {
+    serverHost: env.SERVER_HOST,
+    serverPort: Number(env.SERVER_PORT),
+    password: PASSWORD,
+    engine: (env.ENGINE ?? "node-datachannel") as EngineName,
+  };
+}
+
 export async function startServer(
   res: Resources,
   engine: EngineName,

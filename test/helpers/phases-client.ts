@@ -1,16 +1,13 @@
 // Connects REPEAT times (1 by default), one client after another, and prints where the time of
 // each connect went: "timings <json>" (Client.connectStats()), or "error <name>: <message>".
 // env: SERVER_HOST, SERVER_PORT, ENGINE, REPEAT.
-import { Client, ClientDescriptor, type EngineName } from "../../src/index.js";
-import { PASSWORD } from "./net.js";
+import { Client, ClientDescriptor } from "../../src/index.js";
+import { clientOptionsFromEnv } from "./net.js";
 
 for (let i = 0; i < Number(process.env.REPEAT ?? 1); i++) {
   const client = new Client(
     new ClientDescriptor({
-      serverHost: process.env.SERVER_HOST,
-      serverPort: Number(process.env.SERVER_PORT),
-      password: PASSWORD,
-      engine: (process.env.ENGINE ?? "node-datachannel") as EngineName,
+      ...clientOptionsFromEnv(),
       fallbackAfterMs: false,
     }),
   );

@@ -2,7 +2,7 @@
 // status lines, and numbers the frames the test pushes. Used by the reconnect and fallback tests.
 import type { EngineName, Server, Stream } from "../../src/index.js";
 import type { ImpairedLink } from "./impaired-link.js";
-import type { Resources } from "./net.js";
+import { childEnv, type Resources } from "./net.js";
 import { lineMatching, runTs } from "./process.js";
 
 export interface ResumeViewer {
@@ -22,7 +22,7 @@ export function startResumeViewer(
   const viewer = runTs(
     res,
     "test/helpers/resume-viewer.ts",
-    { SERVER_HOST: link.hostAddress, SERVER_PORT: String(server.port), ENGINE: engine, ...env },
+    childEnv(link.hostAddress, server.port, engine, env),
     [],
     link.ns,
   );

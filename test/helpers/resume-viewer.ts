@@ -4,16 +4,13 @@
 // (the sequence numbers received, in order) once the stream ends.
 // env: SERVER_HOST, SERVER_PORT, ENGINE; FALLBACK_AFTER_MS ("off": never), UPGRADE_AFTER_MS
 // (optional).
-import { Client, ClientDescriptor, type EngineName, StreamManager } from "../../src/index.js";
-import { PASSWORD } from "./net.js";
+import { Client, ClientDescriptor, StreamManager } from "../../src/index.js";
+import { clientOptionsFromEnv } from "./net.js";
 
 const env = process.env;
 const client = new Client(
   new ClientDescriptor({
-    serverHost: env.SERVER_HOST,
-    serverPort: Number(env.SERVER_PORT),
-    password: PASSWORD,
-    engine: env.ENGINE as EngineName,
+    ...clientOptionsFromEnv(env),
     // Attempts that fail fast while the link is down, then retry soon.
     connectTimeoutMs: 2_000,
     reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },

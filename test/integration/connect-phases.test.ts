@@ -6,7 +6,7 @@ import { format } from "node:util";
 import createDebug from "debug";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ConnectTimings } from "../../src/index.js";
-import { connectClient, ENGINES, Resources, startServer } from "../helpers/net.js";
+import { childEnv, connectClient, ENGINES, Resources, startServer } from "../helpers/net.js";
 import { createNamespace, requireRoot } from "../helpers/netns.js";
 import { lineMatching, runTs } from "../helpers/process.js";
 
@@ -86,8 +86,10 @@ describe("connect phases", () => {
       }),
     );
     // The link fails while signaling stays up: the client sets up a new one in the session.
-    const internals = client as unknown as { connection: { link: { close(r: string): void } } };
-    internals.connection.link.close("test breaks the link");
+    const internals = client as unknown as {
+      keeper: { connection: { link: { close(r: string): void } } };
+    };
+    internals.keeper.connection.link.close("test breaks the link");
     await restarted;
     const timings = client.connectStats();
     expect(timings).not.toBe(first);
@@ -133,11 +135,7 @@ describe("a stalled DTLS handshake", () => {
     const client = runTs(
       res,
       "test/helpers/phases-client.ts",
-      {
-        SERVER_HOST: ns.hostAddress,
-        SERVER_PORT: String(server.port),
-        ENGINE: "node-datachannel",
-      },
+      childEnv(ns.hostAddress, server.port, "node-datachannel"),
       [],
       ns.name,
     );

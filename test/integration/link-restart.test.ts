@@ -213,8 +213,11 @@ describe("keepalives", () => {
     client.on("status", (s) => statuses.push(s.state));
     const first = clientStreams.subscribe("quiet");
     await until(() => stream.subscriberCount === 1, "subscribed");
-    // Nothing but keepalives for ten times the timeout: without them both ends would give up.
-    await new Promise((r) => setTimeout(r, 3000));
+    // Nothing but keepalives (one each fifth of the timeout) for ten times the timeout:
+    // without them both ends would give up.
+    const heard = () => client.linkStats()?.keepalivesReceived ?? 0;
+    const before = heard();
+    await until(() => heard() >= before + 50, "fifty keepalives", 30_000);
     await stream.push({ still: "here" });
     expect((await first.next()).value).toEqual({ still: "here" });
     expect(statuses).toEqual([]);

@@ -12,7 +12,7 @@ import {
   StreamManager,
   StreamNotFoundError,
 } from "../../src/index.js";
-import { connectClient, Resources, startServer, until } from "../helpers/net.js";
+import { clientFor, connectClient, Resources, startServer, until } from "../helpers/net.js";
 import { exitCode, runTs } from "../helpers/process.js";
 
 const res = new Resources();
@@ -90,6 +90,7 @@ describe("connecting", () => {
     await new Promise((r) => closed.close(r));
     const error = await connectError(port);
     expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).reason).toBe("unreachable");
     expect((error as Error).message).toMatch(/ECONNREFUSED 127\.0\.0\.1/);
   });
 
@@ -104,6 +105,7 @@ describe("connecting", () => {
     });
     const error = await connectError(port, { connectTimeoutMs: 300 });
     expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).reason).toBe("unreachable");
     expect((error as Error).message).toMatch(/no answer within 300 ms/);
   });
 
@@ -135,6 +137,21 @@ describe("connecting", () => {
     await expect(streams.pushToServer("metrics", { a: 1 })).rejects.toThrow(story);
     await expect(client.connect()).rejects.toThrow(story);
     await expect(streams.subscribe("x").next()).rejects.toThrow(story);
+    const error = await client.connect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).reason).toBe("not-connected");
+    expect((error as ConnectionError).code).toBe("NOT_CONNECTED");
+  });
+
+  it("connect() twice: the second is refused, the first goes on", async () => {
+    const { server } = await startServer(res, "node-datachannel");
+    const client = clientFor(server, "node-datachannel");
+    res.add(() => client.close());
+    const first = client.connect();
+    await expect(client.connect()).rejects.toThrow(InvalidArgumentError);
+    await first;
+    expect(client.status.state).toBe("connected");
+    await expect(client.connect()).rejects.toThrow(/connect\(\) called while connected/);
   });
 });
 

@@ -134,13 +134,18 @@ describe.skipIf(unavailable !== undefined)("a network that drops for 5 s", () =>
     // The server notices the vanished client (no FIN: its network is gone) by heartbeat.
     let detectedAfter: number | undefined;
     let heldOnDetection = -1;
+    let outage = false;
+    let detectedInOutage = false;
     server.on("clientDisconnected", () => {
       detectedAfter ??= performance.now() - droppedAt;
+      detectedInOutage ||= outage;
       heldOnDetection = stream.subscriberCount + server.clientCount;
     });
+    outage = true;
     link.setLoss(1);
     const droppedAt = performance.now();
     await pusher.pushFor(5000);
+    outage = false;
     link.setLoss(0);
     const restoredAt = performance.now();
     await until(() => stream.subscriberCount === 1, "viewer back", 20_000);
@@ -156,10 +161,10 @@ describe.skipIf(unavailable !== undefined)("a network that drops for 5 s", () =>
     expect(seqs).toEqual(Array.from({ length: pusher.sent() }, (_, i) => i + 1));
     expect(lost).toBe(0);
     expect(statuses.some((l) => l.startsWith("status reconnecting"))).toBe(true);
-    // Detected within the heartbeat (0.5 s + 1 s, and a second of slack for a busy machine),
-    // with everything it held released.
+    // Detected by the heartbeat (0.5 s + 1 s) while the client was still unreachable, not when
+    // it came back, with everything it held released.
     console.log(`${engine}: vanished client detected after ${Math.round(detectedAfter ?? -1)} ms`);
-    expect(detectedAfter).toBeLessThan(500 + 1000 + 1000);
+    expect(detectedInOutage).toBe(true);
     expect(heldOnDetection).toBe(0);
     // The reliable client stream too: every push arrived, in order, once, though some were
     // sent into the dead link before the client noticed (they are resent).

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuthenticationError, ConnectionError, StreamNotFoundError } from "../../src/index.js";
 import {
+  childEnv,
   clientFor,
   connectClient,
   ENGINES,
@@ -263,11 +264,10 @@ describe.each(ENGINES)("streams over real peers (%s)", (engine) => {
   it("a client killed mid-stream is cleaned up on the server", async () => {
     const { server, streams } = await startServer(res, engine);
     const stream = streams.create("live", { delivery: "realtime" });
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "test/helpers/killable-client.ts", String(server.port), engine, "live"],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
+    const child = spawn(process.execPath, ["--import", "tsx", "test/helpers/killable-client.ts"], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...childEnv("127.0.0.1", server.port, engine, { STREAM: "live" }) },
+    });
     res.add(() => {
       if (child.exitCode === null) child.kill("SIGKILL");
     });

@@ -48,6 +48,17 @@ describe("error replies", () => {
     expect(fromErrorReply(toErrorReply(error), "cams/1")).toBeInstanceOf(CLASS_OF[code]);
   });
 
+  it("a ConnectionError's reason gives its code; the server's replies say closed or not-connected", () => {
+    expect(new ConnectionError("m", "not-connected").code).toBe("NOT_CONNECTED");
+    for (const reason of ["unreachable", "timeout", "link-failed", "lost", "closed"] as const) {
+      expect(new ConnectionError("m", reason).code).toBe("CONNECTION_FAILED");
+    }
+    const closed = fromErrorReply({ code: "CONNECTION_FAILED", message: "session closed" });
+    expect((closed as ConnectionError).reason).toBe("closed");
+    const early = fromErrorReply({ code: "NOT_CONNECTED", message: "send the offer first" });
+    expect((early as ConnectionError).reason).toBe("not-connected");
+  });
+
   it("an unknown code (a newer server) is a ProtocolError that names it", () => {
     const error = fromErrorReply({ code: "FUTURE_THING" as never, message: "m" });
     expect(error).toBeInstanceOf(ProtocolError);

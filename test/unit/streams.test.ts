@@ -10,6 +10,7 @@ import {
   StreamNotFoundError,
 } from "../../src/index.js";
 import type { PushedMessage, Subscriber } from "../../src/streams/stream.js";
+import { encodeBody } from "../../src/wire/codec.js";
 
 describe("validation", () => {
   const streams = new StreamManager();
@@ -202,6 +203,35 @@ describe("streams in one process", () => {
     const bodies = new Set(seen.map((m) => m.outgoing.body));
     expect(encodings.size).toBe(1);
     expect(bodies.size).toBe(1);
+  });
+
+  it("a mirror's encoded push goes out as it came; in-process subscribers get the value", async () => {
+    const streams = new StreamManager();
+    const stream = streams.create("mirrored");
+    const remote: PushedMessage[] = [];
+    stream.addSubscriber({
+      id: "c1",
+      remote: true,
+      deliver: (m) => remote.push(m),
+      end: () => {},
+      stats: { messagesSent: 0, bytesSent: 0, dropped: 0, stale: 0, expired: 0, depth: 0 },
+      hasRoom: () => true,
+      whenRoom: () => Promise.resolve(),
+      cutOff: () => {},
+    });
+    const local = streams.subscribe("mirrored");
+    const body = encodeBody({ reading: 21.5, at: 1234 });
+    expect(await stream.pushEncoded(body)).toBe(2);
+    expect([...(remote[0]?.outgoing.body ?? [])]).toEqual([...body]);
+    expect((await local.next()).value).toEqual({ reading: 21.5, at: 1234 });
+    // Bytes that are not MessagePack reach the remote subscriber as they are (its client
+    // counts them undecodable); the local one counts a lost message and goes on.
+    const bad = new Uint8Array([0x92, 0x01]); // an array of two, cut after one
+    await stream.pushEncoded(bad);
+    await stream.push("after");
+    expect([...(remote[1]?.outgoing.body ?? [])]).toEqual([...bad]);
+    expect((await local.next()).value).toBe("after");
+    expect(local.stats.lost).toBe(1);
   });
 });
 
