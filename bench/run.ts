@@ -6,7 +6,8 @@ import { cpus, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ConnectTimings } from "../src/index.js";
-import { createImpairedLink, impairedLinkUnavailable } from "../test/helpers/impaired-link.js";
+import { createImpairedLink, IMPAIRED_LINK_NEEDS } from "../test/helpers/impaired-link.js";
+import { systemMissing } from "../test/helpers/system.js";
 import { browserLatencies, browserUnavailable } from "./browser.js";
 import { connectTimes } from "./connect.js";
 import { maxSubscribers, natsServerUnavailable } from "./fanout.js";
@@ -112,9 +113,9 @@ for (const [name, size] of [
   }
 }
 
-const wanUnavailable = impairedLinkUnavailable();
+const wanUnavailable = systemMissing("the WAN matrix", IMPAIRED_LINK_NEEDS);
 if (wanUnavailable) {
-  console.error(`wan matrix skipped: impaired link ${wanUnavailable}`);
+  console.error(`wan matrix skipped: ${wanUnavailable}`);
 } else {
   // One run per cell (the matrix is long); --quick: the 2 % profile only, 1 s of frames and
   // 2 s for what is in flight.

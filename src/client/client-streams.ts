@@ -128,7 +128,7 @@ export class ClientStreams {
   /** Numbers a message and queues it for the link (once there is room, under "wait"). */
   private async send(stream: ClientStream, encoded: OutgoingMessage): Promise<void> {
     const streamId = await this.publishedId(stream);
-    if (stream.overflow.mode === "wait" && !stream.queue.queue.hasRoom) {
+    if (stream.overflow.mode === "wait" && !stream.queue.hasRoom) {
       await this.roomIn(stream);
       // The link may have changed meanwhile.
       return this.send(stream, encoded);
@@ -182,7 +182,7 @@ export class ClientStreams {
         );
         reject(SlowSubscriberError.pushRefused(stream.name, waitMs));
       }, waitMs);
-      void stream.queue.queue.whenRoom().then(() => {
+      void stream.queue.whenRoom().then(() => {
         clearTimeout(timer);
         resolve();
       });

@@ -124,7 +124,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       return connection;
     } catch (err) {
       connection?.close("connect failed");
-      signaling.destroy();
+      signaling.close();
       throw err;
     }
   }
@@ -152,7 +152,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.closed = true;
     this.current?.close(reason);
     this.current = undefined;
-    this.signaling.destroy();
+    this.signaling.close();
     this.removeAllListeners();
   }
 

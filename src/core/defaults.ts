@@ -130,6 +130,12 @@ export const CLUSTER_ANNOUNCE_MS = 1_000;
 /** A node not heard from for this long is gone, and its streams with it. */
 export const CLUSTER_NODE_TIMEOUT_MS = 3_000;
 
+/** What conduit asks of the kernel for each werift UDP socket: bursts overflowed the default
+ * (~208 KB) receive buffer and were lost silently. The kernel caps it at net.core.rmem_max. */
+export const WERIFT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+/** How far past its receive window a werift association may hold data before it is aborted. */
+export const SCTP_RECEIVE_OVERRUN_BYTES = 64 * 1024;
+
 /** What an application configures, with its default: exported as `defaults` (the rest of
  * this module is internal and may change). */
 export const PUBLIC_DEFAULTS = {

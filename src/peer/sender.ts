@@ -18,45 +18,104 @@ export interface OutboundStats {
   depth: number;
 }
 
-/** One bounded queue of messages bound for one channel: a subscriber's, or a client stream's. */
+/** The message being sent from a queue: its frames, the next one to send, and whether each
+ * says how long it waited (coded pieces on a lossy path, where the pacer may hold them). */
+export interface InFlight {
+  message: OutgoingMessage;
+  frames: Uint8Array[];
+  next: number;
+  stampHeld: boolean;
+}
+
+/** One bounded queue of messages bound for one channel: a subscriber's, or a client stream's.
+ * Full, it drops its oldest message (and counts it). */
 export class OutboundQueue {
-  readonly queue: BoundedQueue<OutgoingMessage>;
-  messagesSent = 0;
-  bytesSent = 0;
-  stale = 0;
-  expired = 0;
-  /** Frames of the message being sent, the next one to send, and whether each says how long
-   * it waited here (coded pieces on a lossy path, where the pacer may hold them). */
-  current:
-    | { message: OutgoingMessage; frames: Uint8Array[]; next: number; stampHeld: boolean }
-    | undefined;
+  private readonly queue: BoundedQueue<OutgoingMessage>;
+  private messagesSent = 0;
+  private bytesSent = 0;
+  private stale = 0;
+  private expired = 0;
+  private inFlight: InFlight | undefined;
 
   constructor(capacity: number) {
     this.queue = new BoundedQueue(capacity);
   }
 
+  push(message: OutgoingMessage): void {
+    this.queue.push(message);
+  }
+
+  /** It can take a message without dropping one. */
+  get hasRoom(): boolean {
+    return this.queue.hasRoom;
+  }
+
+  /** Resolves once it can. */
+  whenRoom(): Promise<void> {
+    return this.queue.whenRoom();
+  }
+
+  /** The message being sent, if one was begun and not finished. */
+  get current(): InFlight | undefined {
+    return this.inFlight;
+  }
+
+  /**
+   * Takes the next message worth sending: one past its age bound is dropped (expired), and
+   * so is one older than `staleAfterMs` while a newer one waits (stale). Both are counted.
+   */
+  takeFresh(staleAfterMs: number | undefined): OutgoingMessage | undefined {
+    const now = performance.now();
+    const staleCutoff = now - (staleAfterMs ?? Number.POSITIVE_INFINITY);
+    for (;;) {
+      const message = this.queue.shift();
+      if (!message) return undefined;
+      if (message.expired(now)) {
+        this.expired++;
+        continue;
+      }
+      if (message.createdAt < staleCutoff && this.queue.length > 0) {
+        this.stale++;
+        continue;
+      }
+      return message;
+    }
+  }
+
+  begin(inFlight: InFlight): void {
+    this.inFlight = inFlight;
+  }
+
+  /** Every frame of the current message went to the engine. */
+  finish(): void {
+    if (!this.inFlight) return;
+    this.messagesSent++;
+    this.bytesSent += this.inFlight.message.byteLength;
+    this.inFlight = undefined;
+  }
+
   /** The link this queue fed is gone: what waits in it is dropped (and counted). */
   discard(): void {
-    this.queue.dropped += this.queue.length + (this.current ? 1 : 0);
+    this.queue.dropped += this.queue.length + (this.inFlight ? 1 : 0);
     this.queue.clear();
-    this.current = undefined;
+    this.inFlight = undefined;
   }
 
   /** The link it fed was replaced: the message half sent there is gone (and counted). */
   dropCurrent(): void {
-    if (!this.current) return;
+    if (!this.inFlight) return;
     this.queue.dropped++;
-    this.current = undefined;
+    this.inFlight = undefined;
   }
 
   /** Empties it without counting drops: what it held is about to be queued again. */
   clear(): void {
     this.queue.clear();
-    this.current = undefined;
+    this.inFlight = undefined;
   }
 
   get hasWork(): boolean {
-    return this.current !== undefined || this.queue.length > 0;
+    return this.inFlight !== undefined || this.queue.length > 0;
   }
 
   get stats(): OutboundStats {
@@ -66,7 +125,7 @@ export class OutboundQueue {
       dropped: this.queue.dropped,
       stale: this.stale,
       expired: this.expired,
-      depth: this.queue.length + (this.current ? 1 : 0),
+      depth: this.queue.length + (this.inFlight ? 1 : 0),
     };
   }
 }
@@ -121,7 +180,7 @@ export class ChannelSender {
   }
 
   enqueue(target: OutboundQueue, message: OutgoingMessage): void {
-    target.queue.push(message);
+    target.push(message);
     this.ready.add(target);
     this.pump();
   }
@@ -175,15 +234,15 @@ export class ChannelSender {
     if (!target.current) {
       const waitMs = this.coded?.pacer.delayMs() ?? 0;
       if (waitMs > 0) return { waitMs };
-      const message = this.nextFresh(target);
+      const message = target.takeFresh(this.staleAfterMs);
       if (!message) return "sent";
       const frames = this.coded ? message.pieces(this.coded.loss) : message.frames(this.frameBytes);
       const wireBytes = frames.reduce((sum, f) => sum + f.byteLength, 0);
       this.coded?.pacer.spend(wireBytes, message.byteLength);
       const stampHeld = this.coded !== undefined && this.coded.loss > 0;
-      target.current = { message, frames, next: 0, stampHeld };
+      target.begin({ message, frames, next: 0, stampHeld });
     }
-    const current = target.current;
+    const current = target.current as InFlight;
     while (current.next < current.frames.length) {
       // Checked before every frame: a low-threshold event can be stale by the time it runs.
       const buffered = this.channel.bufferedAmount();
@@ -199,27 +258,7 @@ export class ChannelSender {
       // Counted as it goes to the engine: a report sent now follows it on the channel.
       this.coded?.sent(frame);
     }
-    target.current = undefined;
-    target.messagesSent++;
-    target.bytesSent += current.message.byteLength;
+    target.finish();
     return "sent";
-  }
-
-  private nextFresh(target: OutboundQueue): OutgoingMessage | undefined {
-    const now = performance.now();
-    for (;;) {
-      const message = target.queue.shift();
-      if (!message) return undefined;
-      if (message.expired(now)) {
-        target.expired++;
-        continue;
-      }
-      const staleCutoff = now - (this.staleAfterMs ?? Number.POSITIVE_INFINITY);
-      if (message.createdAt < staleCutoff && target.queue.length > 0) {
-        target.stale++;
-        continue;
-      }
-      return message;
-    }
   }
 }

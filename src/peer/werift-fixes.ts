@@ -3,7 +3,9 @@
 // (users install with --ignore-scripts, and hoisting moves the files), so the fixes travel
 // with conduit's code and reach every install. werift keeps most of its SCTP and DTLS classes
 // private, so each fix reaches its class through an exported one.
+
 import type * as WeriftModule from "werift";
+import { WERIFT_RECV_BUFFER_BYTES } from "../core/defaults.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { log } from "../util/log.js";
 import {
@@ -16,10 +18,6 @@ import {
 
 type Werift = typeof WeriftModule;
 const debug = log("peer");
-
-/** What conduit asks of the kernel for each werift UDP socket: bursts overflowed the default
- * (~208 KB) receive buffer and were lost silently. The kernel caps it at net.core.rmem_max. */
-export const WERIFT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** The name of every fix (test/package probes each one in an installed copy). */
 export const WERIFT_FIXES = [

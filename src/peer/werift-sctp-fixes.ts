@@ -2,12 +2,10 @@
 // malformed packets, receive-window overruns, SACK gap blocks across the TSN wrap, and the
 // retransmission timer. Applied by werift-fixes.ts.
 
+import { SCTP_RECEIVE_OVERRUN_BYTES } from "../core/defaults.js";
 import { log } from "../util/log.js";
 
 const debug = log("peer");
-
-/** How far past its receive window an association may hold data before it is aborted. */
-export const SCTP_RECEIVE_OVERRUN_BYTES = 64 * 1024;
 
 const TSN_MODULO = 2 ** 32;
 const HALF_TSN = 2 ** 31;

@@ -2,7 +2,7 @@ import { MAX_PUBLISHED_STREAMS_PER_CLIENT } from "../core/defaults.js";
 import { type Delivery, seqAfter } from "../core/delivery.js";
 import { ForbiddenError, ProtocolError } from "../core/errors.js";
 import type { PublishReply, RestartReply } from "../signaling/protocol.js";
-import type { ClientConnection } from "../signaling/server.js";
+import type { ClientSignaling } from "../signaling/server.js";
 import { grantAllows } from "../signaling/tokens.js";
 import type { StreamManager } from "../streams/manager.js";
 import { decodeBody } from "../wire/codec.js";
@@ -22,7 +22,7 @@ export class SessionClientStreams {
   rejectedMessages = 0;
 
   constructor(
-    private readonly conn: ClientConnection,
+    private readonly signaling: ClientSignaling,
     private readonly progress: ClientStreamProgress,
     private readonly manager: () => StreamManager | undefined,
   ) {}
@@ -32,7 +32,7 @@ export class SessionClientStreams {
   }
 
   publish(name: string, delivery: Delivery): PublishReply {
-    if (!grantAllows(this.conn.access.grants.publish, name)) {
+    if (!grantAllows(this.signaling.access.grants.publish, name)) {
       throw new ForbiddenError(`the token does not grant publish on "${name}"`, name);
     }
     const known = this.idByName.get(name);
@@ -84,7 +84,7 @@ export class SessionClientStreams {
       this.rejectedMessages++;
       return;
     }
-    this.manager()?.dispatchClientMessage(this.conn.id, stream.name, value);
+    this.manager()?.dispatchClientMessage(this.signaling.id, stream.name, value);
   }
 
   private lastTaken(name: string, delivery: Delivery): number | undefined {

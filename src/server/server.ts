@@ -100,9 +100,9 @@ export class Server extends Emitter<ServerEvents> implements StreamHost {
       pingTimeoutMs: d.pingTimeoutMs,
       httpHandler: d.httpHandler,
     });
-    signaling.on("connection", (conn) => {
+    signaling.on("connection", (clientSignaling) => {
       const session = new ClientSession(
-        conn,
+        clientSignaling,
         {
           engine,
           iceServersFor: (user) =>

@@ -8,7 +8,7 @@ import type { Engine, IceServer, PeerConfig } from "../peer/engine.js";
 import { type PathReport, PeerLink } from "../peer/link.js";
 import { relayEngine } from "../peer/relay.js";
 import { EVENT_LINK_LOST, type RestartReply, type RestartRequest } from "../signaling/protocol.js";
-import type { ClientConnection } from "../signaling/server.js";
+import type { ClientSignaling } from "../signaling/server.js";
 import { grantAllows } from "../signaling/tokens.js";
 import type { StreamManager } from "../streams/manager.js";
 import { wallClockMs } from "../util/clock.js";
@@ -23,6 +23,8 @@ export interface ClientStats {
   clientId: string;
   address: string;
   peerOpen: boolean;
+  /** Keepalives heard from the client on its current link. */
+  keepalivesReceived: number;
   /** Names of the server streams it subscribes to. */
   subscriptions: string[];
   /** Names of the client streams it has published. */
@@ -70,27 +72,27 @@ export class ClientSession {
   private readonly clientIceServers: IceServer[];
 
   constructor(
-    private readonly conn: ClientConnection,
+    private readonly signaling: ClientSignaling,
     private readonly ctx: SessionContext,
     private readonly onClosed: (session: ClientSession) => void,
   ) {
-    this.id = conn.id;
+    this.id = signaling.id;
     this.subscriptions = new SessionSubscriptions(
-      conn,
+      signaling,
       () => this.manager(),
       () => this.link,
     );
-    this.clientStreams = new SessionClientStreams(conn, ctx.clientStreamProgress, ctx.streams);
+    this.clientStreams = new SessionClientStreams(signaling, ctx.clientStreamProgress, ctx.streams);
     // Minted here, after authentication: nobody gets TURN credentials before it. The server's
     // own end gets credentials of its own, so each TURN allocation has its own user.
     this.clientIceServers = ctx.iceServersFor(this.id);
     this.peerConfig = { ...ctx.peerConfig, iceServers: ctx.iceServersFor(`server-${this.id}`) };
-    conn.on("disconnect", () => this.close());
-    conn.on("signal", (message) => {
+    signaling.on("disconnect", () => this.close());
+    signaling.on("signal", (message) => {
       if (message.kind === "description" && message.type === "offer") this.acceptOffer(message.sdp);
       else if (this.link) this.link.applyRemote(message).catch((err) => this.peerError(err));
     });
-    conn.handle("hello", ({ protocol, instance }) => {
+    signaling.handle("hello", ({ protocol, instance }) => {
       this.clientStreams.instance = instance;
       // The newest both speak; a client older than OLDEST_PROTOCOL_VERSION refuses the reply.
       this.protocol = Math.min(protocol, PROTOCOL_VERSION);
@@ -102,31 +104,31 @@ export class ClientSession {
         linkTimeoutMs: ctx.linkTimeoutMs,
       };
     });
-    conn.handle("subscribe", ({ stream, wait, resume }) => {
+    signaling.handle("subscribe", ({ stream, wait, resume }) => {
       this.requireOffered();
       return this.subscriptions.subscribe(stream, wait, resume);
     });
-    conn.handle("start", ({ stream }) => {
+    signaling.handle("start", ({ stream }) => {
       this.subscriptions.start(stream);
       return {};
     });
-    conn.handle("unsubscribe", ({ stream }) => {
+    signaling.handle("unsubscribe", ({ stream }) => {
       this.subscriptions.unsubscribe(stream);
       return {};
     });
     // A client sees only the streams its token lets it subscribe to.
-    conn.handle("list", () => ({
+    signaling.handle("list", () => ({
       streams: this.manager()
         .listStreams()
-        .filter((s) => grantAllows(conn.access.grants.subscribe, s.name)),
+        .filter((s) => grantAllows(signaling.access.grants.subscribe, s.name)),
     }));
-    conn.handle("publish", ({ stream, delivery }) => {
+    signaling.handle("publish", ({ stream, delivery }) => {
       this.requireOffered();
       return this.clientStreams.publish(stream, delivery);
     });
-    conn.handle("relay", () => this.acceptRelay());
-    conn.handle("restart", (request) => this.restartLink(request));
-    conn.handle("clock", ({ offsetMs }) => {
+    signaling.handle("relay", () => this.acceptRelay());
+    signaling.handle("restart", (request) => this.restartLink(request));
+    signaling.handle("clock", ({ offsetMs }) => {
       if (offsetMs !== undefined) {
         this.clockOffsetMs = -offsetMs;
         this.link?.setClockOffset(this.clockOffsetMs);
@@ -138,11 +140,12 @@ export class ClientSession {
   stats(): ClientStats {
     return {
       clientId: this.id,
-      address: this.conn.address,
+      address: this.signaling.address,
       peerOpen: this.link?.opened ?? false,
+      keepalivesReceived: this.link?.keepalivesReceived ?? 0,
       subscriptions: this.subscriptions.names(),
       clientStreams: this.clientStreams.names(),
-      protocolViolations: this.conn.violations,
+      protocolViolations: this.signaling.violations,
       rejectedMessages: this.clientStreams.rejectedMessages,
       ...(this.link ? { link: this.link.stats() } : {}),
       ...(this.link?.pathStats() ? { path: this.link.pathStats() } : {}),
@@ -157,7 +160,7 @@ export class ClientSession {
     const link = this.link;
     this.link = undefined; // first: its close is not a lost link to report
     link?.close("client session closed");
-    if (this.conn.isConnected) this.conn.disconnect();
+    if (this.signaling.isConnected) this.signaling.disconnect();
     debug("%s session closed", this.id);
     this.onClosed(this);
   }
@@ -180,7 +183,7 @@ export class ClientSession {
 
   private acceptOffer(sdp: string): void {
     if (this.link?.opened) {
-      this.conn.violations++;
+      this.signaling.violations++;
       debug("%s sent a second offer; renegotiation is not supported", this.id);
       return;
     }
@@ -194,7 +197,7 @@ export class ClientSession {
       "replaced by a new offer",
     );
     if (this.clockOffsetMs !== undefined) link.setClockOffset(this.clockOffsetMs);
-    link.on("signal", (message) => this.conn.sendSignal(message));
+    link.on("signal", (message) => this.signaling.sendSignal(message));
     link
       .applyRemote({ kind: "description", type: "offer", sdp })
       .catch((err) => this.peerError(err));
@@ -207,7 +210,7 @@ export class ClientSession {
     }
     debug("%s relaying data over Socket.IO", this.id);
     this.useLink(
-      new PeerLink(this.id, relayEngine(this.conn.relay()), this.peerConfig, {
+      new PeerLink(this.id, relayEngine(this.signaling.relay()), this.peerConfig, {
         maxMessageBytes: this.ctx.maxMessageBytes,
       }),
       "replaced by the relay",
@@ -263,7 +266,7 @@ export class ClientSession {
       }
       // The session stays: the client restarts the link (it may not have noticed yet).
       debug("%s peer link lost (%s): the client restarts it", this.id, reason);
-      this.conn.notify(EVENT_LINK_LOST, { reason });
+      this.signaling.notify(EVENT_LINK_LOST, { reason });
     });
     this.subscriptions.wakeAll(link);
     return link;
@@ -271,6 +274,6 @@ export class ClientSession {
 
   private peerError(err: unknown): void {
     debug("%s bad signal: %O", this.id, err);
-    this.conn.violations++;
+    this.signaling.violations++;
   }
 }

@@ -19,7 +19,7 @@ import {
   type SubscribeReply,
   type SubscribeRequest,
 } from "../signaling/protocol.js";
-import type { ClientConnection } from "../signaling/server.js";
+import type { ClientSignaling } from "../signaling/server.js";
 import { grantAllows } from "../signaling/tokens.js";
 import type { StreamManager } from "../streams/manager.js";
 import type { PushedMessage, Stream, Subscriber, SubscriberStats } from "../streams/stream.js";
@@ -55,7 +55,7 @@ class RemoteSubscriber implements Subscriber {
     const link = this.started ? this.link() : undefined;
     // No link: between a failed link and its replacement, which wakes the queue.
     if (link) link.send(this.stream.delivery, this.queue, outgoing);
-    else this.queue.queue.push(outgoing);
+    else this.queue.push(outgoing);
   }
 
   /**
@@ -83,11 +83,11 @@ class RemoteSubscriber implements Subscriber {
   }
 
   hasRoom(): boolean {
-    return this.queue.queue.hasRoom;
+    return this.queue.hasRoom;
   }
 
   whenRoom(): Promise<void> {
-    return this.queue.queue.whenRoom();
+    return this.queue.whenRoom();
   }
 
   /** The client is told; what is queued still goes out, so it knows what it has. */
@@ -116,7 +116,7 @@ export class SessionSubscriptions {
   private closed = false;
 
   constructor(
-    private readonly conn: ClientConnection,
+    private readonly signaling: ClientSignaling,
     private readonly manager: () => StreamManager,
     private readonly link: () => PeerLink | undefined,
   ) {}
@@ -134,7 +134,7 @@ export class SessionSubscriptions {
     wait: boolean,
     resume: SubscribeRequest["resume"],
   ): Promise<SubscribeReply> {
-    if (!grantAllows(this.conn.access.grants.subscribe, name)) {
+    if (!grantAllows(this.signaling.access.grants.subscribe, name)) {
       throw new ForbiddenError(`the token does not grant subscribe on "${name}"`, name);
     }
     const manager = this.manager();
@@ -153,7 +153,7 @@ export class SessionSubscriptions {
     const again = this.current.get(name);
     if (again) return reply(again.stream);
     const subscriber = new RemoteSubscriber(
-      this.conn.id,
+      this.signaling.id,
       stream,
       this.link,
       (s) => this.streamEnded(s),
@@ -253,7 +253,7 @@ export class SessionSubscriptions {
     }
     this.current.delete(sub.stream.name);
     if (sub.stream.delivery === "reliable") this.ended.set(sub.stream.name, sub);
-    this.conn.notify(EVENT_STREAM_CLOSED, closedNotice(sub));
+    this.signaling.notify(EVENT_STREAM_CLOSED, closedNotice(sub));
   }
 
   /** The client's queue stayed full past the stream's bound (overflow "wait"). */
@@ -261,7 +261,7 @@ export class SessionSubscriptions {
     if (this.current.get(sub.stream.name) !== sub) return;
     this.current.delete(sub.stream.name);
     const notice = { ...closedNotice(sub), cutOffAfterMs: sub.stream.overflow.waitMs };
-    this.conn.notify(EVENT_STREAM_CLOSED, notice);
+    this.signaling.notify(EVENT_STREAM_CLOSED, notice);
   }
 }
 

@@ -173,13 +173,10 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     };
   }
 
+  /** Disconnects, and forgets every listener. */
   close(): void {
     this.socket?.close();
     this.socket = undefined;
-  }
-
-  destroy(): void {
-    this.close();
     this.removeAllListeners();
   }
 }

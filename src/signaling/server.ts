@@ -50,7 +50,7 @@ interface ConnectionEvents {
 }
 
 /** One authenticated client's control connection. Nothing exists for unauthenticated sockets. */
-export class ClientConnection extends Emitter<ConnectionEvents> {
+export class ClientSignaling extends Emitter<ConnectionEvents> {
   readonly id = randomUUID();
   readonly address: string;
   /** The streams its credentials grant. */
@@ -168,10 +168,10 @@ export class ClientConnection extends Emitter<ConnectionEvents> {
 }
 
 interface SignalingServerEvents {
-  connection: [ClientConnection];
+  connection: [ClientSignaling];
 }
 
-/** Socket.IO server: authenticates in the handshake, then hands out ClientConnections. */
+/** Socket.IO server: authenticates in the handshake, then hands out ClientSignaling instances. */
 export class SignalingServer extends Emitter<SignalingServerEvents> {
   readonly http: HttpServer;
   private readonly io: IoServer;
@@ -254,7 +254,7 @@ export class SignalingServer extends Emitter<SignalingServerEvents> {
       }
     });
     this.io.on("connection", (socket) => {
-      const connection = new ClientConnection(socket);
+      const connection = new ClientSignaling(socket);
       debug("%s connected from %s", connection.id, connection.address);
       this.emit("connection", connection);
     });

@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ip } from "./netns.js";
+import { requireSystem, type SystemNeeds } from "./system.js";
 
 export interface LinkCounts {
   forwarded: number;
@@ -40,31 +41,17 @@ export interface Impairment {
   seed?: number;
 }
 
-const RELAY = fileURLToPath(new URL("./impair.py", import.meta.url));
+/** What making the link takes: namespaces and TUN devices, iproute2, and impair.py. */
+export const IMPAIRED_LINK_NEEDS: SystemNeeds = { root: true, tools: ["ip", "python3"] };
 
-/** Why the impaired link cannot be made here, or undefined when it can. */
-export function impairedLinkUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root to create network namespaces and TUN devices";
-  for (const [tool, args, pkg] of [
-    ["ip", ["-V"], "iproute2"],
-    ["python3", ["--version"], "python3"],
-  ] as const) {
-    try {
-      execFileSync(tool, args, { stdio: "pipe" });
-    } catch {
-      return `needs ${tool}: apt-get install ${pkg}`;
-    }
-  }
-  return undefined;
-}
+const RELAY = fileURLToPath(new URL("./impair.py", import.meta.url));
 
 export async function createImpairedLink({
   delayMs,
   loss,
   seed = 1,
 }: Impairment): Promise<ImpairedLink> {
-  const unavailable = impairedLinkUnavailable();
-  if (unavailable) throw new Error(`impaired link ${unavailable}`);
+  requireSystem("tests on the impaired link", IMPAIRED_LINK_NEEDS);
   const tag = `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
   const ns = `cdl${tag}`;
   const hostIf = `clh${tag}`;

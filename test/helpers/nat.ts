@@ -6,7 +6,7 @@
 //
 // Both NATs masquerade with random ports (symmetric), so only a relay gets through.
 import { execFileSync } from "node:child_process";
-import { requireRoot } from "./netns.js";
+import { requireSystem } from "./system.js";
 
 const run = (cmd: string, ...args: string[]) =>
   execFileSync(cmd, args, { stdio: "pipe" }).toString();
@@ -24,24 +24,8 @@ export interface NatTopology {
   close(): void;
 }
 
-export function natAvailable(): string | undefined {
-  if (process.getuid?.() !== 0)
-    return "NAT tests need root (network namespaces, iptables): skipped";
-  return undefined;
-}
-
 export function createNatTopology(): NatTopology {
-  requireRoot();
-  for (const [tool, pkg] of [
-    ["iptables", "iptables"],
-    ["turnserver", "coturn"],
-  ]) {
-    try {
-      run("sh", "-c", `command -v ${tool}`);
-    } catch {
-      throw new Error(`${tool} not found: apt-get install ${pkg}`);
-    }
-  }
+  requireSystem("the NAT tests", { root: true, tools: ["ip", "iptables", "turnserver"] });
   const tag = `${process.pid % 1000}${Math.floor(Math.random() * 100)}`;
   const o = 100 + Math.floor(Math.random() * 100); // second octet, per run
   const ns = {

@@ -1,7 +1,8 @@
 // A real nats-server on an ephemeral loopback port, for the cluster tests; killed at teardown.
-import { execFileSync } from "node:child_process";
+
 import { startNatsServer } from "../../examples/cluster/nats-server.js";
 import type { Resources } from "./net.js";
+import { requireSystem } from "./system.js";
 
 export interface Nats {
   url: string;
@@ -11,11 +12,7 @@ export interface Nats {
 
 /** Throws, saying how to install it, where nats-server is missing. */
 export function requireNatsServer(): void {
-  try {
-    execFileSync("nats-server", ["--version"], { stdio: "pipe" });
-  } catch {
-    throw new Error("the cluster tests need nats-server: apt-get install nats-server");
-  }
+  requireSystem("the cluster tests", { tools: ["nats-server"] });
 }
 
 export async function startNats(res: Resources): Promise<Nats> {

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { requireSystem } from "./system.js";
 
 export interface Namespace {
   name: string;
@@ -27,16 +28,7 @@ export function createWrapper(ns: string, executable: string, dir: string): stri
 }
 
 export function requireRoot(): void {
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      "browser tests need root to create a network namespace (ip netns); run as root, as CI does",
-    );
-  }
-  try {
-    execFileSync("ip", ["-V"], { stdio: "pipe" });
-  } catch {
-    throw new Error("browser tests need iproute2: apt-get install iproute2");
-  }
+  requireSystem("tests in a network namespace", { root: true, tools: ["ip"] });
 }
 
 export function createNamespace(): Namespace {

@@ -7,9 +7,10 @@ import { browserUnavailable } from "../../bench/browser.js";
 import { natsServerUnavailable } from "../../bench/fanout.js";
 import { WAN_BULK_SYSTEMS, WAN_SYSTEMS } from "../../bench/wan.js";
 import { burstUnavailable } from "../../bench/werift-burst.js";
-import { impairedLinkUnavailable } from "../helpers/impaired-link.js";
+import { IMPAIRED_LINK_NEEDS } from "../helpers/impaired-link.js";
 import { Resources } from "../helpers/net.js";
 import { exitCode, runTs } from "../helpers/process.js";
+import { systemMissing } from "../helpers/system.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -53,7 +54,9 @@ it("npm run bench -- --quick runs every system and writes well-formed rows", {
   // The WAN matrix needs root (a namespace and TUN devices); without it, it is skipped.
   // --quick runs its 2 % loss profile, every system.
   const wanCase =
-    impairedLinkUnavailable() === undefined ? ["wan-25ms-2%", "connect-wan-25ms"] : [];
+    systemMissing("the WAN matrix", IMPAIRED_LINK_NEEDS) === undefined
+      ? ["wan-25ms-2%", "connect-wan-25ms"]
+      : [];
   if (wanCase.length > 0) {
     expect(new Set(result.rows.filter(isWan).map((r) => r.system))).toEqual(
       new Set([...WAN_SYSTEMS, ...WAN_BULK_SYSTEMS].map(([system]) => system)),

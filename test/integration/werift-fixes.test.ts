@@ -1,8 +1,10 @@
-// Each test here fails without its fix in src/peer/werift-fixes.ts (werift 0.24.4).
+// Each test here fails without its fix in src/peer/werift-fixes.ts or werift-sctp-fixes.ts
+// (werift 0.24.4). The rig is two werift peers over loopback (test/helpers/werift-pair.ts),
+// with chosen DATA chunks dropped before they are sent, to make the losses a fix is about.
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RTCDataChannel, UdpTransport } from "werift";
-import { WERIFT_RECV_BUFFER_BYTES } from "../../src/peer/werift-fixes.js";
+import { WERIFT_RECV_BUFFER_BYTES } from "../../src/core/defaults.js";
 import { Resources, until } from "../helpers/net.js";
 import {
   associationOf,

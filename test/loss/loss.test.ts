@@ -3,11 +3,7 @@
 // repair, and none arrives older than its bound; reliable loses nothing; plain Socket.IO on
 // the same link is the comparison.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createImpairedLink,
-  type ImpairedLink,
-  impairedLinkUnavailable,
-} from "../helpers/impaired-link.js";
+import { createImpairedLink, type ImpairedLink } from "../helpers/impaired-link.js";
 import { FPS, streamConduit, streamSocketIo } from "../helpers/lossy-stream.js";
 import { ENGINES, Resources } from "../helpers/net.js";
 
@@ -30,101 +26,93 @@ const RELIABLE_FRAME_BYTES = 10_000;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-const skip = impairedLinkUnavailable();
-if (skip) console.log(`loss tests skipped: impaired link ${skip}`);
+describe(`${LOSS * 100} % loss, ${DELAY_MS} ms each way`, { timeout: 90_000 }, () => {
+  const res = new Resources();
+  let link: ImpairedLink;
+  const realtimeP99: Record<string, number> = {};
 
-describe.skipIf(skip !== undefined)(
-  `${LOSS * 100} % loss, ${DELAY_MS} ms each way`,
-  { timeout: 90_000 },
-  () => {
-    const res = new Resources();
-    let link: ImpairedLink;
-    const realtimeP99: Record<string, number> = {};
+  beforeAll(async () => {
+    link = await createImpairedLink({ delayMs: DELAY_MS, loss: 0, seed: 7 });
+  });
+  afterAll(async () => {
+    await res.closeAll();
+    if (link) console.log("link:", JSON.stringify(await link.close()));
+  });
 
-    beforeAll(async () => {
-      link = await createImpairedLink({ delayMs: DELAY_MS, loss: 0, seed: 7 });
+  for (const engine of ENGINES) {
+    it(`realtime on ${engine}: frames that lose pieces are rebuilt; none is older than its bound`, async () => {
+      const run = await streamConduit(res, link, engine, "realtime", FRAMES, LOSS, {
+        maxAgeMs: MAX_AGE_MS,
+      });
+      const { received } = run;
+      console.log(`realtime ${engine}:`, JSON.stringify(run));
+      if (received.count > 0) realtimeP99[engine] = received.p99;
+      expect(run.viewerExitCode).toBe(0);
+      expect(received.intact).toBe(true);
+      expect(received.duplicates).toBe(0);
+      // Every frame from the first one received arrived whole, or was counted lost (never
+      // came) or expired (came too old); counting may start at an expired one before it.
+      const { lost = -1, expired = -1 } = received;
+      const accounted = received.count + lost + expired;
+      if (received.count > 0) expect(accounted).toBeGreaterThanOrEqual(FRAMES - received.first + 1);
+      expect(accounted).toBeLessThanOrEqual(FRAMES);
+      // Whatever arrived is within its bound: by the receiver's clock estimate, and by ours.
+      if (received.count > 0) expect(received.ageP99).toBeLessThanOrEqual(MAX_AGE_MS);
+      expect(received.max ?? 0).toBeLessThanOrEqual(MAX_AGE_MS + AGE_SLACK_MS);
+      // A 50 KB frame is 49 pieces: at 2 % loss, 0.98^49 = 37 % arrive without a loss.
+      expect(received.rebuilt).toBeGreaterThan(0);
+      expect(received.count).toBeGreaterThan(0);
     });
-    afterAll(async () => {
-      await res.closeAll();
-      if (link) console.log("link:", JSON.stringify(await link.close()));
+
+    it(`capacity on ${engine}: a sender that sends what it offers gets that through, within 30 %`, async () => {
+      // Frames sized to the whole capacity offered, up to 100 KB (more than the path carries).
+      const run = await streamConduit(res, link, engine, "realtime", CAPACITY_FRAMES, LOSS, {
+        followAdvice: true,
+        adviceShare: 1,
+        frameBytes: 100_000,
+      });
+      expect(run.viewerExitCode).toBe(0);
+      // Compared over the second half: the first is the estimate converging.
+      const sent = (run.sent ?? []).slice(CAPACITY_FRAMES / 2);
+      const offered = sent.map((f) => f.capacity).filter(Number.isFinite);
+      expect(offered.length).toBeGreaterThan(sent.length / 2);
+      const capacity = median(offered);
+      const arrivedBytes = run.received.seen
+        .filter((n) => n > CAPACITY_FRAMES / 2)
+        .reduce((sum, n) => sum + (run.sent?.[n - 1]?.bytes ?? 0), 0);
+      const goodput = arrivedBytes / (CAPACITY_FRAMES / 2 / FPS);
+      console.log(`capacity ${engine}: offered ${capacity} B/s, goodput ${goodput} B/s`);
+      expect(goodput).toBeGreaterThan(0);
+      expect(Math.abs(capacity - goodput) / goodput).toBeLessThanOrEqual(0.3);
     });
 
-    for (const engine of ENGINES) {
-      it(`realtime on ${engine}: frames that lose pieces are rebuilt; none is older than its bound`, async () => {
-        const run = await streamConduit(res, link, engine, "realtime", FRAMES, LOSS, {
-          maxAgeMs: MAX_AGE_MS,
-        });
-        const { received } = run;
-        console.log(`realtime ${engine}:`, JSON.stringify(run));
-        if (received.count > 0) realtimeP99[engine] = received.p99;
-        expect(run.viewerExitCode).toBe(0);
-        expect(received.intact).toBe(true);
-        expect(received.duplicates).toBe(0);
-        // Every frame from the first one received arrived whole, or was counted lost (never
-        // came) or expired (came too old); counting may start at an expired one before it.
-        const { lost = -1, expired = -1 } = received;
-        const accounted = received.count + lost + expired;
-        if (received.count > 0)
-          expect(accounted).toBeGreaterThanOrEqual(FRAMES - received.first + 1);
-        expect(accounted).toBeLessThanOrEqual(FRAMES);
-        // Whatever arrived is within its bound: by the receiver's clock estimate, and by ours.
-        if (received.count > 0) expect(received.ageP99).toBeLessThanOrEqual(MAX_AGE_MS);
-        expect(received.max ?? 0).toBeLessThanOrEqual(MAX_AGE_MS + AGE_SLACK_MS);
-        // A 50 KB frame is 49 pieces: at 2 % loss, 0.98^49 = 37 % arrive without a loss.
-        expect(received.rebuilt).toBeGreaterThan(0);
-        expect(received.count).toBeGreaterThan(0);
+    it(`reliable on ${engine}: every message arrives, in order, once`, async () => {
+      const run = await streamConduit(res, link, engine, "reliable", RELIABLE_FRAMES, LOSS, {
+        frameBytes: RELIABLE_FRAME_BYTES,
       });
+      console.log(`reliable ${engine}:`, JSON.stringify(run.received));
+      expect(run.viewerExitCode).toBe(0);
+      expect(run.received).toMatchObject({
+        count: RELIABLE_FRAMES,
+        first: 1,
+        last: RELIABLE_FRAMES,
+        inOrder: true,
+        duplicates: 0,
+        intact: true,
+        lost: 0,
+      });
+    });
+  }
 
-      it(`capacity on ${engine}: a sender that sends what it offers gets that through, within 30 %`, async () => {
-        // Frames sized to the whole capacity offered, up to 100 KB (more than the path carries).
-        const run = await streamConduit(res, link, engine, "realtime", CAPACITY_FRAMES, LOSS, {
-          followAdvice: true,
-          adviceShare: 1,
-          frameBytes: 100_000,
-        });
-        expect(run.viewerExitCode).toBe(0);
-        // Compared over the second half: the first is the estimate converging.
-        const sent = (run.sent ?? []).slice(CAPACITY_FRAMES / 2);
-        const offered = sent.map((f) => f.capacity).filter(Number.isFinite);
-        expect(offered.length).toBeGreaterThan(sent.length / 2);
-        const capacity = median(offered);
-        const arrivedBytes = run.received.seen
-          .filter((n) => n > CAPACITY_FRAMES / 2)
-          .reduce((sum, n) => sum + (run.sent?.[n - 1]?.bytes ?? 0), 0);
-        const goodput = arrivedBytes / (CAPACITY_FRAMES / 2 / FPS);
-        console.log(`capacity ${engine}: offered ${capacity} B/s, goodput ${goodput} B/s`);
-        expect(goodput).toBeGreaterThan(0);
-        expect(Math.abs(capacity - goodput) / goodput).toBeLessThanOrEqual(0.3);
-      });
-
-      it(`reliable on ${engine}: every message arrives, in order, once`, async () => {
-        const run = await streamConduit(res, link, engine, "reliable", RELIABLE_FRAMES, LOSS, {
-          frameBytes: RELIABLE_FRAME_BYTES,
-        });
-        console.log(`reliable ${engine}:`, JSON.stringify(run.received));
-        expect(run.viewerExitCode).toBe(0);
-        expect(run.received).toMatchObject({
-          count: RELIABLE_FRAMES,
-          first: 1,
-          last: RELIABLE_FRAMES,
-          inOrder: true,
-          duplicates: 0,
-          intact: true,
-          lost: 0,
-        });
-      });
+  it("Socket.IO on the same link: everything arrives, behind any lost packet", async () => {
+    const { received, viewerExitCode } = await streamSocketIo(res, link, FRAMES, LOSS);
+    console.log("socket.io:", JSON.stringify(received));
+    for (const [engine, p99] of Object.entries(realtimeP99)) {
+      console.log(
+        `p99 one-way: conduit realtime on ${engine} ${p99.toFixed(1)} ms, Socket.IO ${received.p99.toFixed(1)} ms (ratio ${(p99 / received.p99).toFixed(2)})`,
+      );
     }
-
-    it("Socket.IO on the same link: everything arrives, behind any lost packet", async () => {
-      const { received, viewerExitCode } = await streamSocketIo(res, link, FRAMES, LOSS);
-      console.log("socket.io:", JSON.stringify(received));
-      for (const [engine, p99] of Object.entries(realtimeP99)) {
-        console.log(
-          `p99 one-way: conduit realtime on ${engine} ${p99.toFixed(1)} ms, Socket.IO ${received.p99.toFixed(1)} ms (ratio ${(p99 / received.p99).toFixed(2)})`,
-        );
-      }
-      expect(viewerExitCode).toBe(0);
-      expect(received).toMatchObject({ count: FRAMES, inOrder: true, duplicates: 0, intact: true });
-    });
-  },
-);
+    expect(viewerExitCode).toBe(0);
+    expect(received).toMatchObject({ count: FRAMES, inOrder: true, duplicates: 0, intact: true });
+  });
+});
