@@ -1,8 +1,10 @@
 // The live demo (`npm start`): web pages and the signaling server on one port.
 //   PORT (default 8080; 0 = any free port), HOST (default 0.0.0.0), CONDUIT_PASSWORD (default "secret")
-// Streams: system_metrics (1 Hz), frames (30 fps, 100 KB RGBA test pattern), upload_stats (1 Hz);
-// client streams: upload_frames, browser_metrics.
-import { Server, ServerDescriptor, StreamManager } from "conduit-rtc";
+// Streams: system_metrics (1 Hz), frames (30 fps, 100 KB RGBA test pattern), upload_stats (1 Hz),
+// video (the Upload page's encoded video, relayed to every Video page);
+// client streams: upload_video, browser_metrics.
+import { isVideoChunk, Server, ServerDescriptor, StreamManager, VideoRelay } from "conduit-rtc";
+import { ffmpegMissing, startTestcard } from "./ffmpeg-testcard.js";
 import { staticFiles } from "./static-files.js";
 import { cpuPercent, diskPercent, memoryPercent } from "./system-metrics.js";
 
@@ -49,15 +51,24 @@ const entry = (id: string) => {
   }
   return e;
 };
-streams.onClientStream("upload_frames", (clientId, data: { frame: Uint8Array }) => {
+// The Upload page's encoded chunks: relayed to viewers, and counted per uploader.
+const video = new VideoRelay(streams, { stream: "video" });
+streams.onClientStream("upload_video", (clientId, chunk: unknown) => {
+  if (!isVideoChunk(chunk)) return;
   const e = entry(clientId);
   e.frames++;
-  e.bytes += data.frame.byteLength;
+  e.bytes += chunk.data.byteLength;
+  void video.push(chunk);
 });
 streams.onClientStream("browser_metrics", (clientId, data: unknown) => {
   entry(clientId).metrics = data;
 });
 server.on("clientDisconnected", (id) => received.delete(id));
+
+// Video encoded in Node: ffmpeg's test card, on /video.html?stream=testcard (with ffmpeg).
+const testcard = new VideoRelay(streams, { stream: "testcard" });
+const ffmpeg = ffmpegMissing();
+if (ffmpeg) console.log(`no test card video: ${ffmpeg}`);
 
 server.onStartup((srv) => {
   setInterval(() => {
@@ -86,6 +97,10 @@ server.onStartup((srv) => {
       rgba: testPattern(frameSeq),
     });
   }, 1000 / 30);
+  if (!ffmpeg) {
+    const stop = startTestcard(testcard);
+    process.once("exit", stop);
+  }
   console.log(`conduit-rtc demo: http://localhost:${srv.port}/  (password "${password}")`);
 });
 

@@ -25,3 +25,12 @@ export {
   type SubscribeOptions,
 } from "./streams/manager.js";
 export type { Subscription, SubscriptionStats } from "./streams/subscription.js";
+export {
+  type VideoChunk,
+  VideoReceiver,
+  type VideoReceiverOptions,
+  type VideoReceiverStats,
+  VideoSender,
+  type VideoSenderOptions,
+  type VideoSenderStats,
+} from "./video/index.js";

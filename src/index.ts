@@ -45,3 +45,9 @@ export {
 } from "./streams/manager.js";
 export type { Stream, StreamInfo, SubscriberStats } from "./streams/stream.js";
 export type { Subscription, SubscriptionStats } from "./streams/subscription.js";
+export {
+  isVideoChunk,
+  type VideoChunk,
+  VideoRelay,
+  type VideoRelayOptions,
+} from "./video/index.js";

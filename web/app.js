@@ -89,3 +89,31 @@ export class LineChart {
     ctx.stroke();
   }
 }
+
+/** Bits per second in human units. */
+export function formatBitrate(bitsPerSecond) {
+  if (!Number.isFinite(bitsPerSecond)) return "–";
+  if (bitsPerSecond >= 1e6) return `${(bitsPerSecond / 1e6).toFixed(2)} Mbit/s`;
+  return `${Math.round(bitsPerSecond / 1e3)} kbit/s`;
+}
+
+/** Says, under the status line, what carries this page's data, and the round trip. */
+export function showTransport(client) {
+  const line = document.createElement("div");
+  line.id = "transport";
+  $("status").after(line);
+  const update = () => {
+    const s = client.status.state;
+    const rtt = client.linkStats()?.path?.rttMs;
+    const via =
+      s === "fallback"
+        ? "Socket.IO relay (WebRTC could not connect)"
+        : s === "connected"
+          ? "WebRTC data channels"
+          : s;
+    line.textContent = `transport: ${via}${rtt !== undefined ? ` · round trip ${rtt.toFixed(1)} ms` : ""}`;
+  };
+  update();
+  client.on("status", update);
+  setInterval(update, 1000);
+}

@@ -13,6 +13,7 @@ import {
   ServerDescriptor,
   type ServerOptions,
   StreamManager,
+  VideoRelay,
 } from "../../src/index.js";
 import { launchChromium } from "../helpers/browser.js";
 import { createImpairedLink, type ImpairedLink } from "../helpers/impaired-link.js";
@@ -72,7 +73,10 @@ async function startServer(
   return { server, streams, url: `http://${host}:${server.port}` };
 }
 
-async function openPage(url: string, inBrowser = browser): Promise<Page> {
+async function openPage(
+  url: string,
+  inBrowser: { newPage(): Promise<Page> } = browser,
+): Promise<Page> {
   const page = await inBrowser.newPage();
   res.add(() => page.close());
   page.on("pageerror", (err) => console.error("page error:", err.message));
@@ -384,6 +388,133 @@ describe("demo pages", () => {
       { timeout: 15_000 },
     );
     expect(await page.textContent("#source")).toBe("canvas animation");
+  });
+});
+
+describe("encoded video (WebCodecs)", () => {
+  /** In-page: a VideoSender encoding an animated canvas at 30 fps, its scheduled keyframes a
+   * minute apart (so every other keyframe is one somebody asked for), at a fixed bitrate. */
+  const sendVideo = `
+    const canvas = new OffscreenCanvas(320, 240);
+    const ctx = canvas.getContext("2d");
+    const sender = await C.VideoSender.start(client, streams, {
+      clientStream: "camera_in", stream: "camera", width: 320, height: 240,
+      keyframeIntervalMs: 60000, minBitrate: 500000, maxBitrate: 500000,
+    });
+    window.__sender = sender;
+    let n = 0;
+    setInterval(() => {
+      n++;
+      ctx.fillStyle = "hsl(" + ((n * 3) % 360) + " 60% 45%)";
+      ctx.fillRect(0, 0, 320, 240);
+      ctx.fillStyle = "#fff";
+      ctx.fillRect((n * 4) % 280, 100, 40, 40);
+      sender.encode(new VideoFrame(canvas, { timestamp: n * 33333 }));
+    }, 1000 / 30);`;
+
+  /** In-page: a VideoReceiver drawing to a canvas; window.__video says what it decoded. */
+  const receiveVideo = `
+    const canvas = new OffscreenCanvas(320, 240);
+    const ctx = canvas.getContext("2d");
+    const receiver = new C.VideoReceiver(streams, {
+      stream: "camera",
+      onFrame: (frame) => { ctx.drawImage(frame, 0, 0); frame.close(); },
+    });
+    window.__video = { receiver, colours: () => {
+      const { data } = ctx.getImageData(0, 0, 320, 240);
+      const seen = new Set();
+      for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return seen.size;
+    } };`;
+
+  async function videoPages() {
+    const { server, streams, url } = await startServer();
+    const relay = new VideoRelay(streams, { stream: "camera", fromClientStream: "camera_in" });
+    res.add(() => relay.close());
+    const source = await openPage(`${url}/index.html`);
+    await source.evaluate(inPage(server.port, PASSWORD, sendVideo));
+    // Another browser context: its own connection, as another person's browser would be.
+    const context = await browser.newContext();
+    res.add(() => context.close());
+    const viewer = await openPage(`${url}/index.html`, context);
+    await viewer.evaluate(inPage(server.port, PASSWORD, receiveVideo));
+    const decoded = () =>
+      viewer.evaluate(
+        () =>
+          (window as never as { __video: { receiver: { stats: { framesDecoded: number } } } })
+            .__video.receiver.stats.framesDecoded,
+      );
+    return { relay, source, viewer, decoded };
+  }
+
+  it("a page's encoded video is decoded in another browser: a real picture, not a blank", async () => {
+    const { viewer, source } = await videoPages();
+    // The source's scheduled keyframes are a minute apart: the viewer decodes at once only
+    // because the relay asked for a keyframe when it subscribed.
+    await viewer.waitForFunction(
+      () =>
+        (window as never as { __video: { receiver: { stats: { framesDecoded: number } } } }).__video
+          .receiver.stats.framesDecoded >= 30,
+      undefined,
+      { timeout: 20_000 },
+    );
+    const colours = await viewer.evaluate(() =>
+      (window as never as { __video: { colours(): number } }).__video.colours(),
+    );
+    expect(colours).toBeGreaterThan(1);
+    const sent = await source.evaluate(
+      () =>
+        (window as never as { __sender: { stats: { codec: string; requestedKeyframes: number } } })
+          .__sender.stats,
+    );
+    expect(sent.codec).not.toBe("");
+    expect(sent.requestedKeyframes).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a viewer that loses a chunk skips to a keyframe it asks for, and decodes on", async () => {
+    const { relay, viewer, decoded } = await videoPages();
+    await viewer.waitForFunction(
+      () =>
+        (window as never as { __video: { receiver: { stats: { framesDecoded: number } } } }).__video
+          .receiver.stats.framesDecoded >= 10,
+      undefined,
+      { timeout: 20_000 },
+    );
+    const keyframesBefore = await viewer.evaluate(
+      () =>
+        (window as never as { __video: { receiver: { stats: { keyframes: number } } } }).__video
+          .receiver.stats.keyframes,
+    );
+    const requestsBefore = relay.keyframeRequests;
+    // A gap: a delta numbered far ahead, as if the chunks between were lost.
+    await relay.push({
+      key: false,
+      frame: 1_000_000,
+      timestamp: 0,
+      codec: "vp8",
+      width: 320,
+      height: 240,
+      data: new Uint8Array(10),
+    });
+    const gapAt = Date.now();
+    await until(() => relay.keyframeRequests > requestsBefore, "the viewer's keyframe request");
+    const before = await decoded();
+    await viewer.waitForFunction(
+      (k) =>
+        (window as never as { __video: { receiver: { stats: { keyframes: number } } } }).__video
+          .receiver.stats.keyframes > k,
+      keyframesBefore,
+      { timeout: 20_000 },
+    );
+    console.log(`video: decoding again ${Date.now() - gapAt} ms after a forced gap`);
+    const stats = await viewer.evaluate(
+      () =>
+        (window as never as { __video: { receiver: { stats: Record<string, number> } } }).__video
+          .receiver.stats,
+    );
+    expect(stats.framesSkipped).toBeGreaterThanOrEqual(1);
+    expect(stats.keyframeRequests).toBeGreaterThanOrEqual(1);
+    await until(async () => (await decoded()) > before + 10, "frames decoded after the keyframe");
   });
 });
 

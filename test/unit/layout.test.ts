@@ -18,6 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   cluster: ["core", "util", "wire", "streams"],
   client: ["core", "util", "wire", "peer", "signaling", "streams", "config"],
   server: ["core", "util", "wire", "peer", "signaling", "streams", "config", "cluster"],
+  video: ["core", "util", "streams", "client"],
 };
 const MAX_FILE_LINES = 400;
 const MAX_CLASS_LINES = 250;
