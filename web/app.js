@@ -3,6 +3,29 @@ import { Client, ClientDescriptor, StreamManager } from "./dist/conduit-rtc.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** The server: the one that served the page, or `?server=host:port` (pages served elsewhere). */
+function serverAddress() {
+  const other = new URLSearchParams(location.search).get("server");
+  if (other) {
+    const [host, port] = other.split(":");
+    return { serverHost: host, serverPort: Number(port), secure: false };
+  }
+  return {
+    serverHost: location.hostname,
+    serverPort: Number(location.port || (location.protocol === "https:" ? 443 : 80)),
+    secure: location.protocol === "https:",
+  };
+}
+
+/** WebCodecs and the camera need a secure context (https, or http://localhost): says so. */
+export function requireSecureContext() {
+  if (window.isSecureContext) return true;
+  const status = $("status");
+  status.textContent = `Video needs a secure context: open this page as http://localhost:${location.port}/… on the server's machine, or serve it over https. (${location.origin} is not one.)`;
+  status.className = "error";
+  return false;
+}
+
 /** Shows the password form; resolves with a connected { client, streams }. */
 export function connectWithPrompt() {
   const form = $("login");
@@ -12,14 +35,7 @@ export function connectWithPrompt() {
     async function attempt(password) {
       status.textContent = "connecting…";
       status.className = "";
-      const client = new Client(
-        new ClientDescriptor({
-          serverHost: location.hostname,
-          serverPort: Number(location.port || (location.protocol === "https:" ? 443 : 80)),
-          secure: location.protocol === "https:",
-          password,
-        }),
-      );
+      const client = new Client(new ClientDescriptor({ ...serverAddress(), password }));
       const streams = new StreamManager();
       streams.registerClientHandlers(client);
       try {

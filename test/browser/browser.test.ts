@@ -21,6 +21,7 @@ import { PASSWORD, Resources, until } from "../helpers/net.js";
 import { createNamespace, createWrapper, type Namespace } from "../helpers/netns.js";
 import { lineMatching, runTs } from "../helpers/process.js";
 import { numberedPusher } from "../helpers/resume-run.js";
+import { requireSystem } from "../helpers/system.js";
 
 const res = new Resources();
 let ns: Namespace;
@@ -79,6 +80,14 @@ async function openPage(
 ): Promise<Page> {
   const page = await inBrowser.newPage();
   res.add(() => page.close());
+  // WebCodecs and the camera need a secure context: a page asked for at http://localhost is
+  // one. Chromium's localhost is not the server's address in the namespace, so such pages are
+  // fetched from the server here (the page then connects to the server by its own address).
+  await page.route(/^http:\/\/localhost:\d+\//, async (route) => {
+    const real = new URL(route.request().url());
+    real.hostname = ns.hostAddress;
+    await route.fulfill({ response: await route.fetch({ url: real.href }) });
+  });
   page.on("pageerror", (err) => console.error("page error:", err.message));
   if (process.env.PAGE_CONSOLE) page.on("console", (m) => console.log("page:", m.text()));
   await page.goto(url);
@@ -332,6 +341,13 @@ describe("demo pages", () => {
     return `http://${ns.hostAddress}:${port}`;
   }
 
+  /** The demo page at `path`, asked for at localhost (a secure context: WebCodecs). */
+  function secure(url: string, path: string): string {
+    const { port } = new URL(url);
+    const sep = path.includes("?") ? "&" : "?";
+    return `http://localhost:${port}${path}${sep}server=${ns.hostAddress}:${port}`;
+  }
+
   async function login(page: Page, password: string): Promise<void> {
     await page.waitForSelector("#login:not([hidden])");
     await page.fill("#password", password);
@@ -378,16 +394,51 @@ describe("demo pages", () => {
     expect(await page.textContent("#latency")).toMatch(/^[\d.]+$/);
   });
 
-  it("Upload: the page pushes frames and shows the rate the server reports", async () => {
+  /** Waits until the Video page has decoded `frames` frames. */
+  async function decodedOn(page: Page, frames: number): Promise<void> {
+    await page.waitForFunction((n) => Number(document.body.dataset.decoded ?? 0) >= n, frames, {
+      timeout: 20_000,
+    });
+  }
+
+  it("Upload and Video: encoded in one browser, decoded in another, figures shown (screenshots)", async () => {
     const url = await startDemo();
-    const page = await openPage(`${url}/upload.html?nocamera`);
-    await login(page, "secret");
-    await page.waitForFunction(
+    const upload = await openPage(secure(url, "/upload.html?nocamera"));
+    await login(upload, "secret");
+    await upload.waitForFunction(
       () => Number(document.getElementById("server-fps")?.textContent) > 0,
       undefined,
       { timeout: 15_000 },
     );
-    expect(await page.textContent("#source")).toBe("canvas animation");
+    expect(await upload.textContent("#source")).toBe("canvas animation");
+    expect(await upload.textContent("#codec")).not.toBe("–");
+    const context = await browser.newContext();
+    res.add(() => context.close());
+    const video = await openPage(secure(url, "/video.html"), context);
+    await login(video, "secret");
+    await decodedOn(video, 60);
+    expect(await video.textContent("#fps")).toMatch(/^\d+$/);
+    expect(await video.textContent("#latency")).toMatch(/^\d+ \/ \d+ ms$/);
+    expect(await video.textContent("#transport")).toMatch(/WebRTC data channels/);
+    mkdirSync("test-results", { recursive: true });
+    await video.screenshot({ path: "test-results/video.png", fullPage: true });
+    await upload.screenshot({ path: "test-results/upload.png", fullPage: true });
+  });
+
+  it("Video: ffmpeg's test card, encoded in Node, decoded in the browser", async () => {
+    requireSystem("the ffmpeg video test", { tools: ["ffmpeg"] });
+    const url = await startDemo();
+    const video = await openPage(secure(url, "/video.html?stream=testcard"), browser);
+    await login(video, "secret");
+    await decodedOn(video, 30);
+    expect(await video.textContent("#codec")).toMatch(/^vp8 320×240$/);
+  });
+
+  it("a page opened over plain http at another address says video needs a secure context", async () => {
+    const url = await startDemo();
+    const page = await openPage(`${url}/video.html`);
+    await page.waitForSelector("#status.error");
+    expect(await page.textContent("#status")).toMatch(/secure context/);
   });
 });
 
@@ -428,16 +479,19 @@ describe("encoded video (WebCodecs)", () => {
     } };`;
 
   async function videoPages() {
-    const { server, streams, url } = await startServer();
+    const { server, streams } = await startServer();
     const relay = new VideoRelay(streams, { stream: "camera", fromClientStream: "camera_in" });
     res.add(() => relay.close());
-    const source = await openPage(`${url}/index.html`);
-    await source.evaluate(inPage(server.port, PASSWORD, sendVideo));
+    // At localhost (a secure context, for WebCodecs), connecting to the server's address.
+    const page = `http://localhost:${server.port}/index.html`;
+    const at = { serverHost: ns.hostAddress };
+    const source = await openPage(page);
+    await source.evaluate(inPage(server.port, PASSWORD, sendVideo, at));
     // Another browser context: its own connection, as another person's browser would be.
     const context = await browser.newContext();
     res.add(() => context.close());
-    const viewer = await openPage(`${url}/index.html`, context);
-    await viewer.evaluate(inPage(server.port, PASSWORD, receiveVideo));
+    const viewer = await openPage(page, context);
+    await viewer.evaluate(inPage(server.port, PASSWORD, receiveVideo, at));
     const decoded = () =>
       viewer.evaluate(
         () =>

@@ -26,8 +26,10 @@ export async function launchChromium(ns: {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
-      // Real host addresses in candidates instead of mDNS names.
-      "--disable-features=WebRtcHideLocalIpsWithMdns",
+      // Real host addresses in candidates instead of mDNS names; and pages served at
+      // localhost (a secure context, for WebCodecs) may reach the server's private address
+      // without the local-network-access prompt a person would answer.
+      "--disable-features=WebRtcHideLocalIpsWithMdns,LocalNetworkAccessChecks",
       "--use-fake-ui-for-media-stream",
     ],
   });

@@ -10,6 +10,7 @@ const PACKAGES = {
   turnserver: "coturn",
   "nats-server": "nats-server",
   python3: "python3",
+  ffmpeg: "ffmpeg",
 } as const;
 
 export type SystemTool = keyof typeof PACKAGES;
