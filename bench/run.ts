@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ConnectTimings } from "../src/index.js";
 import { createImpairedLink, IMPAIRED_LINK_NEEDS } from "../test/helpers/impaired-link.js";
+import { Resources } from "../test/helpers/net.js";
 import { systemMissing } from "../test/helpers/system.js";
 import { browserLatencies, browserUnavailable } from "./browser.js";
 import { connectTimes } from "./connect.js";
@@ -19,6 +20,7 @@ import {
   socketIoLatency,
 } from "./latency.js";
 import { conduitThroughput, rawNdcThroughput, socketIoThroughput } from "./throughput.js";
+import { videoRun, videoUnavailable } from "./video.js";
 import {
   BROWSER_WAN_BULK_SYSTEMS,
   BROWSER_WAN_SYSTEMS,
@@ -309,6 +311,44 @@ if (browserSkip) {
         .map((r) => `${r.metric} ${r.value}`)
         .join(", ")}`,
     );
+  }
+}
+
+// Encoded video to Chromium, on the namespace link with no impairment and on the lossy one.
+// Left out of --quick (Chromium cells; see the WAN matrix).
+const videoSkip = quick ? "--quick" : (browserSkip ?? videoUnavailable() ?? wanUnavailable);
+if (videoSkip) {
+  console.error(`video-30fps skipped: ${videoSkip}`);
+} else {
+  for (const profile of [
+    { name: "ns", delayMs: 0, loss: 0 },
+    { name: "25ms-2%", delayMs: 25, loss: 0.02 },
+  ]) {
+    const res = new Resources();
+    try {
+      const link = await createImpairedLink({ delayMs: profile.delayMs, loss: profile.loss });
+      res.add(() => link.close().then(() => undefined));
+      const r = await videoRun(res, link, 10);
+      const at = (metric: string, value: number | undefined, unit: string) => {
+        if (value !== undefined)
+          record({
+            case: `video-30fps-${profile.name}`,
+            system: "conduit:node-datachannel→chromium",
+            metric,
+            value: round(value),
+            unit,
+          });
+      };
+      at("p50_ms", r.p50, "ms");
+      at("p99_ms", r.p99, "ms");
+      at("decoded_fps", r.fps, "fps");
+      at("skipped", r.skipped, `frames of ${r.sent}`);
+      console.error(`video-30fps-${profile.name}: ${JSON.stringify(r)}`);
+    } catch (err) {
+      console.error(`video-30fps-${profile.name} failed: ${(err as Error).message}`);
+    } finally {
+      await res.closeAll();
+    }
   }
 }
 

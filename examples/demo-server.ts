@@ -1,9 +1,10 @@
 // The live demo (`npm start`): web pages and the signaling server on one port.
 //   PORT (default 8080; 0 = any free port), HOST (default 0.0.0.0), CONDUIT_PASSWORD (default "secret")
-// Streams: system_metrics (1 Hz), frames (30 fps, 100 KB RGBA test pattern), upload_stats (1 Hz),
+// Streams: system_metrics (1 Hz), server_stats (1 Hz: streams, client streams, clients), frames (30 fps, 100 KB RGBA test pattern), upload_stats (1 Hz),
 // video (the Upload page's encoded video, relayed to every Video page);
 // client streams: upload_video, browser_metrics.
 import { isVideoChunk, Server, ServerDescriptor, StreamManager, VideoRelay } from "conduit-rtc";
+import { clientName } from "./client-names.js";
 import { ffmpegMissing, startTestcard } from "./ffmpeg-testcard.js";
 import { staticFiles } from "./static-files.js";
 import { cpuPercent, diskPercent, memoryPercent } from "./system-metrics.js";
@@ -23,6 +24,65 @@ streams.registerServerHandlers(server);
 const metrics = streams.create("system_metrics");
 const frames = streams.create("frames", { bufferSize: 3 });
 const uploadStats = streams.create("upload_stats", { delivery: "reliable", bufferSize: 10 });
+const serverStats = streams.create("server_stats", { delivery: "reliable", bufferSize: 5 });
+
+/** Per second: every stream and client stream with its rates, and every client by name with
+ * its transport and path. Rates are this second's, from the running totals. */
+const previous = new Map<string, { messages: number; bytes: number }>();
+function rate(key: string, messages: number, bytes: number) {
+  const last = previous.get(key) ?? { messages, bytes };
+  previous.set(key, { messages, bytes });
+  return { messagesPerSecond: messages - last.messages, bytesPerSecond: bytes - last.bytes };
+}
+function serverSnapshot() {
+  const clientStats = server.clientStats();
+  const clientStreams = new Map<
+    string,
+    { clients: number; received: number; dropped: number; ageP99: number | undefined }
+  >();
+  for (const s of streams.clientStreamStats()) {
+    const e = clientStreams.get(s.stream) ?? {
+      clients: 0,
+      received: 0,
+      dropped: 0,
+      ageP99: undefined,
+    };
+    e.clients++;
+    e.received += s.received;
+    e.dropped += s.dropped;
+    if (s.ageMs) e.ageP99 = Math.max(e.ageP99 ?? 0, s.ageMs.p99);
+    clientStreams.set(s.stream, e);
+  }
+  return {
+    streams: streams.listStreams().map((s) => ({
+      name: s.name,
+      direction: "server → clients",
+      delivery: s.delivery,
+      subscribers: s.subscribers,
+      ...rate(`s:${s.name}`, s.messageCount, s.bytesSent),
+      dropped: s.dropped,
+    })),
+    clientStreams: [...clientStreams].map(([name, e]) => ({
+      name,
+      direction: "clients → server",
+      clients: e.clients,
+      ...rate(`c:${name}`, e.received, 0),
+      dropped: e.dropped,
+      ageP99: e.ageP99,
+    })),
+    clients: clientStats.map((c) => ({
+      name: clientName(c.clientId),
+      id: c.clientId,
+      address: c.address,
+      transport: c.transport,
+      rttMs: c.path?.rttMs,
+      capacityBytesPerSecond: c.path?.capacityBytesPerSecond,
+      loss: c.path?.loss,
+      subscriptions: c.subscriptions.length,
+    })),
+    t: Date.now(),
+  };
+}
 
 // A moving test pattern: 200 x 125 RGBA = 100,000 bytes a frame.
 const WIDTH = 200;
@@ -85,6 +145,7 @@ server.onStartup((srv) => {
       e.bytes = 0;
     }
     void uploadStats.push({ clients, t: Date.now() });
+    void serverStats.push(serverSnapshot());
   }, 1000);
   setInterval(() => {
     if (frames.subscriberCount === 0) return;

@@ -20,35 +20,41 @@ export function ffmpegMissing(): string | undefined {
   }
 }
 
+/** ffmpeg's arguments for `frames` frames of its test card as VP8 in IVF on stdout (all of
+ * them at once, or live at 30 fps with `live`). */
+export function testcardArgs(frames: number | undefined, live: boolean): string[] {
+  return [
+    ...["-hide_banner", "-loglevel", "error", ...(live ? ["-re"] : [])],
+    ...["-f", "lavfi", "-i", `testsrc2=size=${WIDTH}x${HEIGHT}:rate=${FPS}`],
+    ...(frames === undefined ? [] : ["-frames:v", String(frames)]),
+    ...["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "600k"],
+    ...["-g", String(KEYFRAME_EVERY), "-f", "ivf", "pipe:1"],
+  ];
+}
+
+/** The test card's frame `n` (from 1) as a VideoChunk. */
+export function testcardChunk(n: number, data: Uint8Array, pts: number) {
+  return {
+    // VP8's frame tag: bit 0 of the first byte is 0 for a keyframe (RFC 6386 §9.1).
+    key: ((data[0] as number) & 1) === 0,
+    frame: n,
+    timestamp: Math.round((pts * 1_000_000) / FPS),
+    codec: "vp8",
+    width: WIDTH,
+    height: HEIGHT,
+    data,
+  };
+}
+
 /** Starts ffmpeg and pushes its frames to `relay` until the returned function stops it. */
 export function startTestcard(relay: VideoRelay): () => void {
   const missing = ffmpegMissing();
   if (missing) throw new Error(missing);
-  const ffmpeg: ChildProcess = spawn(
-    "ffmpeg",
-    [
-      ...["-hide_banner", "-loglevel", "error", "-re"],
-      ...["-f", "lavfi", "-i", `testsrc2=size=${WIDTH}x${HEIGHT}:rate=${FPS}`],
-      ...["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "600k"],
-      ...["-g", String(KEYFRAME_EVERY), "-f", "ivf", "pipe:1"],
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let frame = 0;
-  const reader = new IvfReader((data, pts) => {
-    frame++;
-    // VP8's frame tag: bit 0 of the first byte is 0 for a keyframe (RFC 6386 §9.1).
-    const key = ((data[0] as number) & 1) === 0;
-    void relay.push({
-      key,
-      frame,
-      timestamp: Math.round((pts * 1_000_000) / FPS),
-      codec: "vp8",
-      width: WIDTH,
-      height: HEIGHT,
-      data,
-    });
+  const ffmpeg: ChildProcess = spawn("ffmpeg", testcardArgs(undefined, true), {
+    stdio: ["ignore", "pipe", "inherit"],
   });
+  let frame = 0;
+  const reader = new IvfReader((data, pts) => void relay.push(testcardChunk(++frame, data, pts)));
   ffmpeg.stdout?.on("data", (bytes: Buffer) => reader.take(bytes));
   return () => {
     ffmpeg.kill("SIGTERM");
@@ -57,7 +63,7 @@ export function startTestcard(relay: VideoRelay): () => void {
 
 /** Splits ffmpeg's IVF output into frames: a 32-byte file header, then per frame a 12-byte
  * header (size, u32 LE; timestamp, u64 LE) and the frame. */
-class IvfReader {
+export class IvfReader {
   private buffered = Buffer.alloc(0);
   private headerSeen = false;
 

@@ -71,41 +71,6 @@ export function connectWithPrompt() {
   });
 }
 
-/** A small rolling line chart on a canvas. */
-export class LineChart {
-  constructor(canvas, { max = 100, points = 60, color = "#2b7" } = {}) {
-    this.ctx = canvas.getContext("2d");
-    this.canvas = canvas;
-    this.max = max;
-    this.points = points;
-    this.color = color;
-    this.values = [];
-  }
-
-  add(value) {
-    this.values.push(value);
-    if (this.values.length > this.points) this.values.shift();
-    this.draw();
-  }
-
-  draw() {
-    const { ctx, canvas, values } = this;
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.strokeStyle = "#ddd";
-    ctx.strokeRect(0, 0, canvas.width, canvas.height);
-    ctx.strokeStyle = this.color;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    values.forEach((v, i) => {
-      const x = (i / (this.points - 1)) * canvas.width;
-      const y = canvas.height - (Math.min(v, this.max) / this.max) * canvas.height;
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
-    });
-    ctx.stroke();
-  }
-}
-
 /** Bits per second in human units. */
 export function formatBitrate(bitsPerSecond) {
   if (!Number.isFinite(bitsPerSecond)) return "–";

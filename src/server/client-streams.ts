@@ -65,7 +65,13 @@ export class SessionClientStreams {
     return published;
   }
 
-  receive(delivery: Delivery, streamId: number, seq: number, body: Uint8Array): void {
+  receive(
+    delivery: Delivery,
+    streamId: number,
+    seq: number,
+    body: Uint8Array,
+    ageMs: number | undefined,
+  ): void {
     const stream = this.byId.get(streamId);
     if (!stream || stream.delivery !== delivery) {
       this.rejectedMessages++;
@@ -84,7 +90,7 @@ export class SessionClientStreams {
       this.rejectedMessages++;
       return;
     }
-    this.manager()?.dispatchClientMessage(this.signaling.id, stream.name, value);
+    this.manager()?.dispatchClientMessage(this.signaling.id, stream.name, value, ageMs);
   }
 
   private lastTaken(name: string, delivery: Delivery): number | undefined {

@@ -23,6 +23,8 @@ export interface ClientStats {
   clientId: string;
   address: string;
   peerOpen: boolean;
+  /** What carries its data: WebRTC data channels, or the Socket.IO relay (none yet: undefined). */
+  transport: "webrtc" | "relay" | undefined;
   /** Keepalives heard from the client on its current link. */
   keepalivesReceived: number;
   /** Names of the server streams it subscribes to. */
@@ -142,6 +144,7 @@ export class ClientSession {
       clientId: this.id,
       address: this.signaling.address,
       peerOpen: this.link?.opened ?? false,
+      transport: this.link ? (this.link.engineName === "relay" ? "relay" : "webrtc") : undefined,
       keepalivesReceived: this.link?.keepalivesReceived ?? 0,
       subscriptions: this.subscriptions.names(),
       clientStreams: this.clientStreams.names(),
@@ -252,8 +255,8 @@ export class ClientSession {
     this.link?.close(replacing);
     this.link = link;
     this.offered = true;
-    link.on("message", (delivery, streamId, seq, body) =>
-      this.clientStreams.receive(delivery, streamId, seq, body),
+    link.on("message", (delivery, streamId, seq, body, ageMs) =>
+      this.clientStreams.receive(delivery, streamId, seq, body, ageMs),
     );
     link.on("path", (report) => this.ctx.pathReported(this.id, report));
     link.on("close", (reason) => {

@@ -1,6 +1,7 @@
 import { DEFAULT_BUFFER_SIZE } from "../core/defaults.js";
 import { BoundedQueue } from "../util/bounded-queue.js";
 import { log } from "../util/log.js";
+import { RecentSamples } from "../util/recent-samples.js";
 
 const debug = log("streams");
 
@@ -15,6 +16,9 @@ export interface ClientStreamStats {
   dropped: number;
   handlerErrors: number;
   depth: number;
+  /** How old its recent messages were on arrival (push to arrival, across both clocks), where
+   * the link measures it (realtime messages on a protocol-3 WebRTC link). */
+  ageMs: { p50: number; p99: number } | undefined;
 }
 
 interface Inbox {
@@ -25,6 +29,7 @@ interface Inbox {
   received: number;
   unhandled: number;
   handlerErrors: number;
+  ages: RecentSamples;
 }
 
 /**
@@ -50,7 +55,7 @@ export class ClientStreamDispatcher {
     };
   }
 
-  dispatch(clientId: string, stream: string, data: unknown): void {
+  dispatch(clientId: string, stream: string, data: unknown, ageMs?: number): void {
     const key = `${clientId}\u0000${stream}`;
     let inbox = this.inboxes.get(key);
     if (!inbox) {
@@ -62,10 +67,12 @@ export class ClientStreamDispatcher {
         received: 0,
         unhandled: 0,
         handlerErrors: 0,
+        ages: new RecentSamples(),
       };
       this.inboxes.set(key, inbox);
     }
     inbox.received++;
+    if (ageMs !== undefined) inbox.ages.add(ageMs);
     if (!this.handlers.has(stream)) {
       inbox.unhandled++;
       return;
@@ -92,6 +99,7 @@ export class ClientStreamDispatcher {
       dropped: i.queue.dropped + i.unhandled,
       handlerErrors: i.handlerErrors,
       depth: i.queue.length,
+      ageMs: i.ages.percentiles(),
     }));
   }
 

@@ -359,11 +359,11 @@ export class StreamManager {
   }
 
   /** @internal Called by the server for each message a client pushed. */
-  dispatchClientMessage(clientId: string, stream: string, data: unknown): void {
+  dispatchClientMessage(clientId: string, stream: string, data: unknown, ageMs?: number): void {
     if (this.cluster && !this.dispatcher.hasHandler(stream)) {
       this.cluster.forwardClientMessage(clientId, stream, data);
     } else {
-      this.dispatcher.dispatch(clientId, stream, data);
+      this.dispatcher.dispatch(clientId, stream, data, ageMs);
     }
   }
 

@@ -363,7 +363,11 @@ describe("demo pages", () => {
     });
     await page.waitForSelector('tr[data-stream="system_metrics"]');
     const row = await page.textContent('tr[data-stream="system_metrics"]');
-    expect(row).toMatch(/system_metrics\s*realtime\s*1/);
+    expect(row).toMatch(/system_metrics\s*server → clients\s*realtime\s*1/);
+    // Every client by a readable name, with its transport; client streams too.
+    await page.waitForSelector("tr[data-client]");
+    expect(await page.textContent("#clients")).toMatch(/[a-z]+ [a-z]+ \(this page\).*WebRTC/);
+    expect(await page.locator(".uplot").count()).toBe(2);
     expect(await page.textContent("#cpu-value")).toMatch(/^[\d.]+$/);
     mkdirSync("test-results", { recursive: true });
     await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
