@@ -74,21 +74,34 @@ async function startServer(
   return { server, streams, url: `http://${host}:${server.port}` };
 }
 
+/** Each page's console errors since it opened (a 404 for a favicon is one). */
+const consoleErrorsOf = new WeakMap<Page, string[]>();
+const consoleErrors = (page: Page) => consoleErrorsOf.get(page) ?? [];
+
 async function openPage(
   url: string,
   inBrowser: { newPage(): Promise<Page> } = browser,
+  serverAddress = ns.hostAddress,
 ): Promise<Page> {
   const page = await inBrowser.newPage();
   res.add(() => page.close());
+  const errors: string[] = [];
+  consoleErrorsOf.set(page, errors);
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
   // WebCodecs and the camera need a secure context: a page asked for at http://localhost is
   // one. Chromium's localhost is not the server's address in the namespace, so such pages are
   // fetched from the server here (the page then connects to the server by its own address).
   await page.route(/^http:\/\/localhost:\d+\//, async (route) => {
     const real = new URL(route.request().url());
-    real.hostname = ns.hostAddress;
+    real.hostname = serverAddress;
     await route.fulfill({ response: await route.fetch({ url: real.href }) });
   });
-  page.on("pageerror", (err) => console.error("page error:", err.message));
+  page.on("pageerror", (err) => {
+    console.error("page error:", err.message);
+    errors.push(err.message);
+  });
   if (process.env.PAGE_CONSOLE) page.on("console", (m) => console.log("page:", m.text()));
   await page.goto(url);
   return page;
@@ -371,6 +384,7 @@ describe("demo pages", () => {
     expect(await page.textContent("#cpu-value")).toMatch(/^[\d.]+$/);
     mkdirSync("test-results", { recursive: true });
     await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
+    expect(consoleErrors(page)).toEqual([]);
   });
 
   it("a wrong password shows a clear message", async () => {
@@ -427,6 +441,7 @@ describe("demo pages", () => {
     mkdirSync("test-results", { recursive: true });
     await video.screenshot({ path: "test-results/video.png", fullPage: true });
     await upload.screenshot({ path: "test-results/upload.png", fullPage: true });
+    expect([...consoleErrors(upload), ...consoleErrors(video)]).toEqual([]);
   });
 
   it("Video: ffmpeg's test card, encoded in Node, decoded in the browser", async () => {
@@ -449,12 +464,12 @@ describe("demo pages", () => {
 describe("encoded video (WebCodecs)", () => {
   /** In-page: a VideoSender encoding an animated canvas at 30 fps, its scheduled keyframes a
    * minute apart (so every other keyframe is one somebody asked for), at a fixed bitrate. */
-  const sendVideo = `
+  const sendVideo = (minBitrate = 500_000, maxBitrate = 500_000) => `
     const canvas = new OffscreenCanvas(320, 240);
     const ctx = canvas.getContext("2d");
     const sender = await C.VideoSender.start(client, streams, {
       clientStream: "camera_in", stream: "camera", width: 320, height: 240,
-      keyframeIntervalMs: 60000, minBitrate: 500000, maxBitrate: 500000,
+      keyframeIntervalMs: 60000, minBitrate: ${minBitrate}, maxBitrate: ${maxBitrate},
     });
     window.__sender = sender;
     let n = 0;
@@ -490,7 +505,7 @@ describe("encoded video (WebCodecs)", () => {
     const page = `http://localhost:${server.port}/index.html`;
     const at = { serverHost: ns.hostAddress };
     const source = await openPage(page);
-    await source.evaluate(inPage(server.port, PASSWORD, sendVideo, at));
+    await source.evaluate(inPage(server.port, PASSWORD, sendVideo(), at));
     // Another browser context: its own connection, as another person's browser would be.
     const context = await browser.newContext();
     res.add(() => context.close());
@@ -527,6 +542,40 @@ describe("encoded video (WebCodecs)", () => {
     );
     expect(sent.codec).not.toBe("");
     expect(sent.requestedKeyframes).toBeGreaterThanOrEqual(1);
+  });
+
+  it("the encoder's bitrate follows what the path to the server carries", async () => {
+    const link = await createImpairedLink({ delayMs: 25, loss: 0 });
+    const behindLink = await chromiumBehind(link);
+    const { server, streams } = await startServer(link.hostAddress);
+    const relay = new VideoRelay(streams, { stream: "camera", fromClientStream: "camera_in" });
+    res.add(() => relay.close());
+    const page = await openPage(
+      `http://localhost:${server.port}/index.html`,
+      behindLink,
+      link.hostAddress,
+    );
+    // Allowed far more than the path carries: only the advice can bring it down.
+    const MAX = 50_000_000;
+    await page.evaluate(
+      inPage(server.port, PASSWORD, sendVideo(100_000, MAX), { serverHost: link.hostAddress }),
+    );
+    link.setLoss(0.02);
+    const sender = () =>
+      page.evaluate(() => {
+        const w = window as never as {
+          __sender: { stats: { bitrate: number } };
+          __client: { linkStats(): { path?: { capacityBytesPerSecond?: number } } | undefined };
+        };
+        return {
+          bitrate: w.__sender.stats.bitrate,
+          capacity: w.__client.linkStats()?.path?.capacityBytesPerSecond,
+        };
+      });
+    await until(async () => (await sender()).bitrate < MAX, "the bitrate lowered", 30_000);
+    const { bitrate, capacity } = await sender();
+    console.log(`video: encoder at ${bitrate} bit/s for a path capacity of ${capacity} B/s`);
+    expect(capacity).toBeDefined();
   });
 
   it("a viewer that loses a chunk skips to a keyframe it asks for, and decodes on", async () => {
