@@ -9,7 +9,9 @@ DELAY_MS, dropping each with probability LOSS (a seeded generator, so a run can 
 The caller moves the devices into their namespaces and gives them addresses once this prints
 "ready". A line "loss P" on stdin changes the drop probability; "udp off" drops every UDP packet
 (what a firewall that blocks UDP does) until "udp on"; "udp off from-ns" drops only what
-TUN_B (the namespace's side) sends. Closing stdin stops it; it then
+TUN_B (the namespace's side) sends; "rate B" makes each direction a bottleneck of B bytes per
+second (packets queue behind each other, and past MAX_QUEUE_S of queue the newest is dropped,
+as a router's tail drop), "rate 0" lifts it. Closing stdin stops it; it then
 prints one JSON line of counts and exits, and the devices vanish with it.
 """
 import collections
@@ -22,6 +24,8 @@ import struct
 import sys
 import time
 
+# The most a rate-limited direction holds: beyond it, a packet is dropped (tail drop).
+MAX_QUEUE_S = 0.2
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
@@ -46,6 +50,9 @@ def main():
     stdin = sys.stdin.fileno()
     # Per device read from: drop its UDP packets (a is the host side, b the namespace's).
     udp_blocked = {a: False, b: False}
+    rate = 0.0  # bytes per second each way; 0: no limit
+    # When each direction's bottleneck is free again (what it holds is sent by then).
+    free_at = {a: 0.0, b: 0.0}
     print("ready", flush=True)
 
     while True:
@@ -72,6 +79,8 @@ def main():
                     udp_blocked = {a: line == "udp off", b: line == "udp off"}
                 elif line == "udp off from-ns":
                     udp_blocked[b] = True
+                elif line.startswith("rate "):
+                    rate = float(line.split()[1])
         for fd in (a, b):
             if fd not in readable:
                 continue
@@ -82,11 +91,19 @@ def main():
                     break
                 # IPv4 protocol field (byte 9): 17 is UDP.
                 blocked = udp_blocked[fd] and len(packet) > 9 and packet[9] == 17
+                now = time.monotonic()
+                sent_at = now
+                if rate > 0:
+                    start = max(now, free_at[fd])
+                    if start - now > MAX_QUEUE_S:
+                        blocked = True  # the bottleneck's queue is full
+                    else:
+                        free_at[fd] = sent_at = start + len(packet) / rate
                 if blocked or rng.random() < loss:
                     counts[fd]["dropped"] += 1
                 else:
                     counts[fd]["forwarded"] += 1
-                    waiting[other[fd]].append((time.monotonic() + delay, packet))
+                    waiting[other[fd]].append((sent_at + delay, packet))
 
     print(json.dumps({"aToB": counts[a], "bToA": counts[b]}), flush=True)
 

@@ -20,6 +20,8 @@ export interface ImpairedLink {
   nsAddress: string;
   /** Changes the drop probability, each way, from now on. */
   setLoss(loss: number): void;
+  /** Makes each direction a bottleneck of `bytesPerSecond` (0: none), with 200 ms of queue. */
+  setRate(bytesPerSecond: number): void;
   /** Drops every UDP packet (a firewall that blocks UDP), or stops doing so; "from-ns":
    * only those the namespace sends. */
   blockUdp(blocked: boolean, direction?: "both" | "from-ns"): void;
@@ -105,6 +107,9 @@ export async function createImpairedLink({
     ns,
     hostAddress,
     nsAddress,
+    setRate(bytesPerSecond) {
+      relay.stdin.write(`rate ${bytesPerSecond}\n`);
+    },
     setLoss(loss) {
       relay.stdin.write(`loss ${loss}\n`);
     },
