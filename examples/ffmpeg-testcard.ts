@@ -24,7 +24,7 @@ export function ffmpegMissing(): string | undefined {
  * them at once, or live at 30 fps with `live`). */
 export function testcardArgs(frames: number | undefined, live: boolean): string[] {
   return [
-    ...["-hide_banner", "-loglevel", "error", ...(live ? ["-re"] : [])],
+    ...["-hide_banner", "-loglevel", "fatal", ...(live ? ["-re"] : [])],
     ...["-f", "lavfi", "-i", `testsrc2=size=${WIDTH}x${HEIGHT}:rate=${FPS}`],
     ...(frames === undefined ? [] : ["-frames:v", String(frames)]),
     ...["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "600k"],
