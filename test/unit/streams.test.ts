@@ -12,6 +12,20 @@ import {
 import type { PushedMessage, Subscriber } from "../../src/streams/stream.js";
 import { encodeBody } from "../../src/wire/codec.js";
 
+/** A remote subscriber that keeps what it is given, as a client's session would send it. */
+function remoteSubscriber(id: string, seen: PushedMessage[]): Subscriber {
+  return {
+    id,
+    remote: true,
+    deliver: (m) => seen.push(m),
+    end: () => {},
+    stats: { messagesSent: 0, bytesSent: 0, dropped: 0, stale: 0, expired: 0, depth: 0 },
+    hasRoom: () => true,
+    whenRoom: () => Promise.resolve(),
+    cutOff: () => {},
+  };
+}
+
 describe("validation", () => {
   const streams = new StreamManager();
 
@@ -187,17 +201,7 @@ describe("streams in one process", () => {
     const streams = new StreamManager();
     const stream = streams.create("fanout");
     const seen: PushedMessage[] = [];
-    const fake = (id: string): Subscriber => ({
-      id,
-      remote: true,
-      deliver: (m) => seen.push(m),
-      end: () => {},
-      stats: { messagesSent: 0, bytesSent: 0, dropped: 0, stale: 0, expired: 0, depth: 0 },
-      hasRoom: () => true,
-      whenRoom: () => Promise.resolve(),
-      cutOff: () => {},
-    });
-    for (let i = 0; i < 5; i++) stream.addSubscriber(fake(`c${i}`));
+    for (let i = 0; i < 5; i++) stream.addSubscriber(remoteSubscriber(`c${i}`, seen));
     expect(await stream.push({ big: new Uint8Array(100_000) })).toBe(5);
     const encodings = new Set(seen.map((m) => m.outgoing));
     const bodies = new Set(seen.map((m) => m.outgoing.body));
@@ -209,16 +213,7 @@ describe("streams in one process", () => {
     const streams = new StreamManager();
     const stream = streams.create("mirrored");
     const remote: PushedMessage[] = [];
-    stream.addSubscriber({
-      id: "c1",
-      remote: true,
-      deliver: (m) => remote.push(m),
-      end: () => {},
-      stats: { messagesSent: 0, bytesSent: 0, dropped: 0, stale: 0, expired: 0, depth: 0 },
-      hasRoom: () => true,
-      whenRoom: () => Promise.resolve(),
-      cutOff: () => {},
-    });
+    stream.addSubscriber(remoteSubscriber("c1", remote));
     const local = streams.subscribe("mirrored");
     const body = encodeBody({ reading: 21.5, at: 1234 });
     expect(await stream.pushEncoded(body)).toBe(2);
