@@ -2,7 +2,8 @@
 //   PORT (default 8080; 0 = any free port), HOST (default 0.0.0.0), CONDUIT_PASSWORD (default "secret")
 // Streams: system_metrics (1 Hz), server_stats (1 Hz: streams, client streams, clients), frames (30 fps, 100 KB RGBA test pattern), upload_stats (1 Hz),
 // video (the Upload page's encoded video, relayed to every Video page);
-// client streams: upload_video, browser_metrics.
+// client streams: upload_video, browser_metrics, viewer_ages (what a viewer page's subscription
+// says of the age of what it receives, each second).
 import { isVideoChunk, Server, ServerDescriptor, StreamManager, VideoRelay } from "conduit-rtc";
 import { clientName } from "./client-names.js";
 import { ffmpegMissing, startTestcard } from "./ffmpeg-testcard.js";
@@ -34,6 +35,23 @@ function rate(key: string, messages: number, bytes: number) {
   previous.set(key, { messages, bytes });
   return { messagesPerSecond: messages - last.messages, bytesPerSecond: bytes - last.bytes };
 }
+/** The viewers' latest age p99 per server stream, with when it was said. */
+const viewerAges = new Map<string, Map<string, { p99: number; at: number }>>();
+streams.onClientStream("viewer_ages", (clientId, data: { stream: string; p99: number }) => {
+  if (typeof data?.stream !== "string" || typeof data.p99 !== "number") return;
+  const byClient = viewerAges.get(data.stream) ?? new Map();
+  byClient.set(clientId, { p99: data.p99, at: Date.now() });
+  viewerAges.set(data.stream, byClient);
+});
+/** The worst age p99 a viewer of `stream` said in the last 3 s. */
+function ageP99Of(stream: string): number | undefined {
+  let worst: number | undefined;
+  for (const { p99, at } of viewerAges.get(stream)?.values() ?? []) {
+    if (Date.now() - at < 3000) worst = Math.max(worst ?? 0, p99);
+  }
+  return worst;
+}
+
 function serverSnapshot() {
   const clientStats = server.clientStats();
   const clientStreams = new Map<
@@ -61,6 +79,7 @@ function serverSnapshot() {
       subscribers: s.subscribers,
       ...rate(`s:${s.name}`, s.messageCount, s.bytesSent),
       dropped: s.dropped,
+      ageP99: ageP99Of(s.name),
     })),
     clientStreams: [...clientStreams].map(([name, e]) => ({
       name,
@@ -123,7 +142,10 @@ streams.onClientStream("upload_video", (clientId, chunk: unknown) => {
 streams.onClientStream("browser_metrics", (clientId, data: unknown) => {
   entry(clientId).metrics = data;
 });
-server.on("clientDisconnected", (id) => received.delete(id));
+server.on("clientDisconnected", (id) => {
+  received.delete(id);
+  for (const byClient of viewerAges.values()) byClient.delete(id);
+});
 
 // Video encoded in Node: ffmpeg's test card, on /video.html?stream=testcard (with ffmpeg).
 const testcard = new VideoRelay(streams, { stream: "testcard" });

@@ -71,6 +71,16 @@ export function connectWithPrompt() {
   });
 }
 
+/** Tells the server, each second, how old what `subscription` receives is (p99), for the
+ * dashboard. */
+export function reportAges(streams, name, subscription) {
+  setInterval(() => {
+    const age = subscription.stats.ageMs;
+    if (age)
+      void streams.pushToServer("viewer_ages", { stream: name, p99: age.p99 }).catch(() => {});
+  }, 1000);
+}
+
 /** Bits per second in human units. */
 export function formatBitrate(bitsPerSecond) {
   if (!Number.isFinite(bitsPerSecond)) return "–";

@@ -133,14 +133,7 @@ export class Client extends Emitter<ClientEvents> implements RemoteStreams {
    * loss of our pieces, bytes per second it receives from us, messages that came too old).
    */
   linkStats(): LinkStats | undefined {
-    const link = this.keeper.connection?.link;
-    return (
-      link && {
-        lanes: link.stats(),
-        path: link.pathStats(),
-        keepalivesReceived: link.keepalivesReceived,
-      }
-    );
+    return this.keeper.connection?.link?.stats();
   }
 
   /**

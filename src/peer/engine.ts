@@ -84,6 +84,9 @@ export interface EnginePeer {
   /** The rate conduit's realtime pacer has found the path carries without a queue (Infinity:
    * not pacing), and the round trip: an engine whose congestion control can use them does. */
   setRealtimeRate?(bytesPerSecond: number, roundTripMs: number | undefined): void;
+  /** Whether the ICE candidate pair in use goes through a TURN relay (undefined: none is
+   * chosen yet, or the engine does not say). */
+  viaTurn?(): boolean | undefined;
   close(): void;
 }
 

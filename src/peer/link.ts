@@ -13,7 +13,7 @@ import {
 import { DELIVERIES, type Delivery } from "../core/delivery.js";
 import { Emitter } from "../util/emitter.js";
 import { log } from "../util/log.js";
-import { FrameError, isKeepalive, KEEPALIVE_FRAME } from "../wire/frame.js";
+import { FrameError, isKeepalive } from "../wire/frame.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
 import { FRAME_KIND_PIECE } from "../wire/pieces.js";
 import { Reassembler, type ReassemblerStats } from "../wire/reassembler.js";
@@ -28,6 +28,7 @@ import type {
   SignalMessage,
 } from "./engine.js";
 import { isMdnsCandidate } from "./ice-servers.js";
+import { Keepalive } from "./keepalive.js";
 import { PathFeedback, type PathStats } from "./path-feedback.js";
 import { ChannelSender, type OutboundQueue } from "./sender.js";
 import { type LinkPhase, SetupClock } from "./setup-clock.js";
@@ -107,10 +108,8 @@ export class PeerLink extends Emitter<LinkEvents> {
   private readonly lanes: Record<Delivery, Lane>;
   private closed = false;
   private isOpen = false;
-  private lastHeard = 0;
-  /** Keepalive frames received (see LinkStats). */
-  keepalivesReceived = 0;
-  private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
+  private keepalivesReceived = 0;
+  private keepalive: Keepalive | undefined;
   private reportTimer: ReturnType<typeof setInterval> | undefined;
   /** Coded links: the report exchange (loss, clock, delivered bytes). */
   private readonly feedback: PathFeedback | undefined;
@@ -142,6 +141,11 @@ export class PeerLink extends Emitter<LinkEvents> {
       realtime: this.createLane("realtime", options),
       reliable: this.createLane("reliable", options),
     };
+  }
+
+  /** The ICE path goes through a TURN relay (undefined: not known). */
+  get viaTurn(): boolean | undefined {
+    return this.peer.viaTurn?.();
   }
 
   get opened(): boolean {
@@ -180,12 +184,18 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.lanes[delivery].reassembler.forgetStream(streamId);
   }
 
-  stats(): LinkStats["lanes"] {
+  stats(): LinkStats {
     const lane = (d: Delivery) => ({
       ...this.lanes[d].reassembler.stats,
       bufferedAmount: this.lanes[d].open ? this.lanes[d].sender.bufferedAmount : 0,
     });
-    return { realtime: lane("realtime"), reliable: lane("reliable") };
+    const lanes = { realtime: lane("realtime"), reliable: lane("reliable") };
+    // What the reports say of the path (coded links), and what arrived too old.
+    const path = this.feedback && {
+      ...this.feedback.stats,
+      expiredOnArrival: this.expiredOnArrival,
+    };
+    return { lanes, path, keepalivesReceived: this.keepalivesReceived };
   }
 
   /** The other end's clock minus ours (coded links): for the age of what arrives. */
@@ -193,15 +203,10 @@ export class PeerLink extends Emitter<LinkEvents> {
     this.feedback?.setClockOffset(offsetMs);
   }
 
-  /** What the reports say of the path (coded links), and what arrived too old. */
-  pathStats(): LinkStats["path"] {
-    return this.feedback && { ...this.feedback.stats, expiredOnArrival: this.expiredOnArrival };
-  }
-
   close(reason = "closed"): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.keepaliveTimer);
+    this.keepalive?.stop();
     clearInterval(this.reportTimer);
     debug("%s link closed: %s", this.id, reason);
     for (const d of DELIVERIES) this.lanes[d].reassembler.clear();
@@ -238,7 +243,7 @@ export class PeerLink extends Emitter<LinkEvents> {
         this.close(`${delivery} channel closed`);
       },
       message: (data) => {
-        this.lastHeard = performance.now();
+        this.keepalive?.heard();
         if (isKeepalive(data)) {
           this.keepalivesReceived++;
           return;
@@ -278,7 +283,7 @@ export class PeerLink extends Emitter<LinkEvents> {
     try {
       feedback.onReport(readReport(data));
       this.peer.setRealtimeRate?.(feedback.pacer.bytesPerSecond, feedback.stats.rttMs);
-      this.emit("path", this.pathStats() as PathReport);
+      this.emit("path", this.stats().path as PathReport);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.lanes.realtime.reassembler.stats.framesInvalid++;
@@ -306,35 +311,15 @@ export class PeerLink extends Emitter<LinkEvents> {
       this.isOpen = true;
       this.reach("channels");
       debug("%s link open", this.id);
-      this.startKeepalive();
+      const timeoutMs = this.options.timeoutMs;
+      if (timeoutMs !== undefined) {
+        this.keepalive = new Keepalive(this.id, this.lanes.realtime.channel, timeoutMs, (why) =>
+          this.close(why),
+        );
+      }
       this.startReports();
       this.emit("open");
     }
-  }
-
-  /**
-   * ICE consent freshness takes some 30 s to give up on a dead path, and is not exposed by
-   * every engine: the link watches for silence itself, on the realtime lane (unordered, so a
-   * keepalive never waits behind a lost packet).
-   */
-  private startKeepalive(): void {
-    const timeoutMs = this.options.timeoutMs;
-    if (timeoutMs === undefined) return;
-    this.lastHeard = performance.now();
-    const channel = this.lanes.realtime.channel;
-    this.keepaliveTimer = setInterval(() => {
-      if (performance.now() - this.lastHeard > timeoutMs) {
-        this.close(`no data for ${timeoutMs} ms`);
-        return;
-      }
-      try {
-        if (channel.isOpen()) channel.send(KEEPALIVE_FRAME);
-      } catch (err) {
-        debug("%s keepalive failed: %O", this.id, err);
-      }
-    }, timeoutMs / 5);
-    // The peer connection keeps the process alive while it is open, not this timer.
-    (this.keepaliveTimer as { unref?: () => void }).unref?.();
   }
 
   private onState(state: PeerState): void {

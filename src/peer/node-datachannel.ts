@@ -70,6 +70,7 @@ class NdcPeer implements EnginePeer {
   private readonly pc: nodeDataChannel.PeerConnection;
   private readonly candidates = new CandidateQueue();
   private closed = false;
+  private readonly channels: nodeDataChannel.DataChannel[] = [];
 
   constructor(
     private readonly id: string,
@@ -116,6 +117,7 @@ class NdcPeer implements EnginePeer {
         ? {}
         : { maxPacketLifeTime: spec.maxPacketLifeTime }),
     });
+    this.channels.push(dc);
     const onError = (err: unknown) =>
       debug("%s channel %s callback error: %O", this.id, spec.label, err);
     dc.onOpen(guard(() => handlers.open(), onError));
@@ -160,9 +162,24 @@ class NdcPeer implements EnginePeer {
     for (const c of this.candidates.release()) this.pc.addRemoteCandidate(c.candidate, c.mid);
   }
 
+  viaTurn(): boolean | undefined {
+    if (this.closed) return undefined;
+    const pair = this.pc.getSelectedCandidatePair();
+    return pair ? pair.local.type === "relay" || pair.remote.type === "relay" : undefined;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Each channel first: a channel left to the peer's close kept its callbacks (and so the
+    // process) alive now and then (node-datachannel; seen as a process that would not exit).
+    for (const dc of this.channels) {
+      try {
+        dc.close();
+      } catch (err) {
+        debug("%s channel close: %O", this.id, err);
+      }
+    }
     this.pc.close();
   }
 }

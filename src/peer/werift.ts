@@ -141,6 +141,13 @@ class WeriftPeer implements EnginePeer {
     if (message.kind === "description") this.watchDtls();
   }
 
+  viaTurn(): boolean | undefined {
+    const pair = this.pc.iceTransports[0]?.connection.nominated;
+    return pair
+      ? pair.localCandidate.type === "relay" || pair.remoteCandidate.type === "relay"
+      : undefined;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -5,7 +5,7 @@ import {
 } from "../core/defaults.js";
 import { ConnectionError, ProtocolError } from "../core/errors.js";
 import type { Engine, IceServer, PeerConfig } from "../peer/engine.js";
-import { type PathReport, PeerLink } from "../peer/link.js";
+import { type LinkStats, type PathReport, PeerLink } from "../peer/link.js";
 import { relayEngine } from "../peer/relay.js";
 import { EVENT_LINK_LOST, type RestartReply, type RestartRequest } from "../signaling/protocol.js";
 import type { ClientSignaling } from "../signaling/server.js";
@@ -23,8 +23,9 @@ export interface ClientStats {
   clientId: string;
   address: string;
   peerOpen: boolean;
-  /** What carries its data: WebRTC data channels, or the Socket.IO relay (none yet: undefined). */
-  transport: "webrtc" | "relay" | undefined;
+  /** What carries its data: WebRTC data channels directly or through a TURN relay, or the
+   * Socket.IO relay (no link yet: undefined). */
+  transport: "webrtc" | "turn" | "relay" | undefined;
   /** Keepalives heard from the client on its current link. */
   keepalivesReceived: number;
   /** Names of the server streams it subscribes to. */
@@ -36,7 +37,7 @@ export interface ClientStats {
   /** Data messages it sent that could not be used (unknown stream id, undecodable body). */
   rejectedMessages: number;
   /** Per channel: frames received, invalid, messages completed, incomplete, stale, engine backlog. */
-  link?: ReturnType<PeerLink["stats"]> | undefined;
+  link?: LinkStats["lanes"] | undefined;
   /** On a protocol-3 WebRTC link: what the reports say of the path to the client (see
    * `Client.linkStats`). */
   path?: PathReport | undefined;
@@ -140,18 +141,19 @@ export class ClientSession {
   }
 
   stats(): ClientStats {
+    const link = this.link?.stats();
     return {
       clientId: this.id,
       address: this.signaling.address,
       peerOpen: this.link?.opened ?? false,
-      transport: this.link ? (this.link.engineName === "relay" ? "relay" : "webrtc") : undefined,
-      keepalivesReceived: this.link?.keepalivesReceived ?? 0,
+      transport: transportOf(this.link),
+      keepalivesReceived: link?.keepalivesReceived ?? 0,
       subscriptions: this.subscriptions.names(),
       clientStreams: this.clientStreams.names(),
       protocolViolations: this.signaling.violations,
       rejectedMessages: this.clientStreams.rejectedMessages,
-      ...(this.link ? { link: this.link.stats() } : {}),
-      ...(this.link?.pathStats() ? { path: this.link.pathStats() } : {}),
+      ...(link ? { link: link.lanes } : {}),
+      ...(link?.path ? { path: link.path } : {}),
     };
   }
 
@@ -279,4 +281,10 @@ export class ClientSession {
     debug("%s bad signal: %O", this.id, err);
     this.signaling.violations++;
   }
+}
+
+function transportOf(link: PeerLink | undefined): ClientStats["transport"] {
+  if (!link) return undefined;
+  if (link.engineName === "relay") return "relay";
+  return link.viaTurn ? "turn" : "webrtc";
 }

@@ -438,10 +438,24 @@ describe("demo pages", () => {
     expect(await video.textContent("#fps")).toMatch(/^\d+$/);
     expect(await video.textContent("#latency")).toMatch(/^\d+ \/ \d+ ms$/);
     expect(await video.textContent("#transport")).toMatch(/WebRTC data channels/);
+    // The dashboard has the video stream's age as its viewer reports it, and both clients.
+    const dashboard = await openPage(secure(url, "/dashboard.html"));
+    await login(dashboard, "secret");
+    await dashboard.waitForFunction(
+      () => /\d+ ms$/.test(document.querySelector('tr[data-stream="video"]')?.textContent ?? ""),
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(await dashboard.locator("tr[data-client]").count()).toBe(3);
     mkdirSync("test-results", { recursive: true });
+    await dashboard.screenshot({ path: "test-results/dashboard-video.png", fullPage: true });
     await video.screenshot({ path: "test-results/video.png", fullPage: true });
     await upload.screenshot({ path: "test-results/upload.png", fullPage: true });
-    expect([...consoleErrors(upload), ...consoleErrors(video)]).toEqual([]);
+    expect([
+      ...consoleErrors(upload),
+      ...consoleErrors(video),
+      ...consoleErrors(dashboard),
+    ]).toEqual([]);
   });
 
   it("Video: ffmpeg's test card, encoded in Node, decoded in the browser", async () => {

@@ -43,8 +43,9 @@ streams.onClientStream("up", (_id, data: { n: number; sentAt: number; frame: Uin
   if (up.length === FRAMES) {
     latencies.sort((a, b) => a - b);
     const inOrder = up.every((n, i) => n === i + 1);
+    const transport = server.clientStats()[0]?.transport;
     console.log(
-      `up ${JSON.stringify({ count: up.length, inOrder, intact, p50: latencies[FRAMES >> 1] })}`,
+      `up ${JSON.stringify({ count: up.length, inOrder, intact, p50: latencies[FRAMES >> 1], transport })}`,
     );
   }
 });

@@ -22,6 +22,7 @@ describe("webrtc: false", () => {
       },
     );
     expect(client.status.state).toBe("fallback");
+    expect(server.clientStats()[0]?.transport).toBe("relay");
     expect((await clientStreams.listServerStreams()).map((s) => s.name).sort()).toEqual([
       "bulk",
       "live",

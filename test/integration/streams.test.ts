@@ -25,6 +25,8 @@ describe.each(ENGINES)("streams over real peers (%s)", (engine) => {
     const iterator = clientStreams.subscribe("sensors");
     const firstValue = iterator.next();
     await subscribed;
+    // A direct path: host candidates on loopback, no TURN.
+    expect(server.clientStats()[0]?.transport).toBe("webrtc");
     expect(await sensors.push({ temperature: 21.5, humidity: 40, timestamp: 1 })).toBe(1);
     expect((await firstValue).value).toEqual({ temperature: 21.5, humidity: 40, timestamp: 1 });
     expect(sensors.info.messageCount).toBe(1);
