@@ -44,7 +44,9 @@ export function connectWithPrompt() {
         status.textContent =
           err.name === "AuthenticationError"
             ? `Wrong password: ${err.message}`
-            : `${err.name}: ${err.message}`;
+            : err.reason === "unreachable"
+              ? `The server did not answer (${err.message}). Is it running? Start it with npm start, then connect again.`
+              : `${err.name}: ${err.message}`;
         status.className = "error";
         form.hidden = false;
         sessionStorage.removeItem("conduit-password");

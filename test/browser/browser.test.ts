@@ -447,6 +447,7 @@ describe("demo pages", () => {
       { timeout: 15_000 },
     );
     expect(await dashboard.locator("tr[data-client]").count()).toBe(3);
+    await dashboard.waitForFunction(() => Number(document.body.dataset.samples ?? 0) >= 4);
     mkdirSync("test-results", { recursive: true });
     await dashboard.screenshot({ path: "test-results/dashboard-video.png", fullPage: true });
     await video.screenshot({ path: "test-results/video.png", fullPage: true });
