@@ -30,40 +30,7 @@ if (ndcLevel) {
 // three 10 s runs. The send buffer stays as it is: a larger one is a queue conduit cannot see
 // (2 MiB made the realtime capacity advice overshoot on a lossy path, and bulk unsteady,
 // 9.5–27 MB/s). Process-wide: set before any peer exists.
-const applySctpSettings = () =>
-  nodeDataChannel.setSctpSettings({ recvBufferSize: SCTP_RECEIVE_BUFFER_BYTES });
-applySctpSettings();
-
-/**
- * node-datachannel now and then keeps a closed peer's native callbacks referenced, and with
- * them the process: a script that had closed everything did not exit in about 1 run of 20
- * under CPU load, with no JS handle left. Once no peer of this engine is open, a timer that
- * does not itself keep the process alive calls the library's global cleanup, which releases
- * them: it fires only if something else still runs, and only if no peer was made meanwhile.
- */
-const CLEANUP_AFTER_MS = 1000;
-let openPeers = 0;
-let cleanupTimer: ReturnType<typeof setTimeout> | undefined;
-let cleanedUp = false;
-
-function peerOpened(): void {
-  clearTimeout(cleanupTimer);
-  // The library loads again by itself after a cleanup; its SCTP settings are set again.
-  if (cleanedUp) applySctpSettings();
-  cleanedUp = false;
-  openPeers++;
-}
-
-function peerClosed(): void {
-  openPeers--;
-  if (openPeers > 0) return;
-  cleanupTimer = setTimeout(() => {
-    if (openPeers > 0) return;
-    nodeDataChannel.cleanup();
-    cleanedUp = true;
-  }, CLEANUP_AFTER_MS);
-  cleanupTimer.unref();
-}
+nodeDataChannel.setSctpSettings({ recvBufferSize: SCTP_RECEIVE_BUFFER_BYTES });
 const PEER_STATES = new Set<string>([
   "new",
   "connecting",
@@ -110,7 +77,6 @@ class NdcPeer implements EnginePeer {
     config: PeerConfig,
     handlers: PeerHandlers,
   ) {
-    peerOpened();
     this.pc = new nodeDataChannel.PeerConnection(id, {
       iceServers: toNdcIceServers(config),
       iceTransportPolicy: config.iceTransportPolicy,
@@ -215,7 +181,6 @@ class NdcPeer implements EnginePeer {
       }
     }
     this.pc.close();
-    peerClosed();
   }
 }
 
