@@ -1,6 +1,6 @@
 // The package as a stranger gets it: `npm pack`, installed (install scripts on) into empty
 // projects outside this repository, then used from Node, type-checked and bundled there.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import {
   copyFileSync,
   mkdirSync,
@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WERIFT_FIXES } from "../../src/peer/werift-fixes.js";
+import { lineMatching } from "../helpers/process.js";
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -110,8 +111,18 @@ describe("the packed package, installed into an empty project", () => {
   });
 
   it("runs: a server and a client exchange a stream both ways, on both engines", async () => {
-    const { stdout } = await run(process.execPath, ["exchange.mjs"], { cwd: nodeApp });
-    const results = JSON.parse(stdout.trim().split("\n").pop() as string) as unknown[];
+    // The results line is the exchange's verdict. Whether the process then exits by itself is
+    // not: node-datachannel now and then keeps a closed peer's native callback, and so the
+    // process, alive (about 1 run in 20 under CPU load, with no JS handle left). A session's
+    // clean exit is the lifecycle test's to check.
+    const child = spawn(process.execPath, ["exchange.mjs"], { cwd: nodeApp });
+    const stderr: Buffer[] = [];
+    child.stderr.on("data", (c: Buffer) => stderr.push(c));
+    const [, json] = await lineMatching(child, /^(\[.*\])$/).catch((err: Error) => {
+      throw new Error(`${err.message}\nstderr:\n${Buffer.concat(stderr).toString()}`);
+    });
+    child.kill("SIGKILL");
+    const results = JSON.parse(json as string) as unknown[];
     expect(results).toEqual(
       [
         ["node-datachannel", "node-datachannel"],
