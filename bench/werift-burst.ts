@@ -5,6 +5,7 @@
 // receive buffer, bursts overflowed the default (~208 KB) and stalled werift for its RTO.
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { Network } from "../test/helpers/netns.js";
 
 const RUNNER = fileURLToPath(new URL("./werift-burst-run.ts", import.meta.url));
 
@@ -30,10 +31,9 @@ export function burstUnavailable(): string | undefined {
 }
 
 export async function weriftBurst(mode: "raw" | "conduit"): Promise<BurstResult> {
-  const ns = `cdbench${process.pid % 100000}`;
-  execFileSync("ip", ["netns", "add", ns]);
+  const net = new Network();
   try {
-    execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+    const ns = net.namespace("cdb");
     const child = spawn("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", RUNNER], {
       env: { ...process.env, MODE: mode },
       stdio: ["ignore", "pipe", "inherit"],
@@ -47,6 +47,6 @@ export async function weriftBurst(mode: "raw" | "conduit"): Promise<BurstResult>
     if (code !== 0 || !line) throw new Error(`werift burst (${mode}) failed: exit ${code}\n${out}`);
     return JSON.parse(line[1] as string) as BurstResult;
   } finally {
-    execFileSync("ip", ["netns", "del", ns]);
+    net.close();
   }
 }

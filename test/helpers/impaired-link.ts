@@ -3,7 +3,7 @@
 // has no sch_netem, so impair.py forwards packets between two TUN devices in userspace.
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ip } from "./netns.js";
+import { Network } from "./netns.js";
 import { requireSystem, type SystemNeeds } from "./system.js";
 
 export interface LinkCounts {
@@ -54,10 +54,9 @@ export async function createImpairedLink({
   seed = 1,
 }: Impairment): Promise<ImpairedLink> {
   requireSystem("tests on the impaired link", IMPAIRED_LINK_NEEDS);
-  const tag = `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
-  const ns = `cdl${tag}`;
-  const hostIf = `clh${tag}`;
-  const nsIf = `cln${tag}`;
+  const net = new Network();
+  const hostIf = `clh${net.tag}`;
+  const nsIf = `cln${net.tag}`;
   // A pair in 10.214.0.0/16 picked at random, so parallel test files do not collide.
   const block = Math.floor(Math.random() * 32768) * 2;
   const hostAddress = `10.214.${block >> 8}.${block & 255}`;
@@ -89,17 +88,16 @@ export async function createImpairedLink({
     }),
   ]);
 
-  ip("netns", "add", ns);
+  // impair.py made the two TUN devices; one end goes into the namespace.
+  let ns: string;
   try {
-    ip("link", "set", nsIf, "netns", ns);
-    ip("addr", "add", hostAddress, "peer", nsAddress, "dev", hostIf);
-    ip("link", "set", hostIf, "up");
-    ip("-n", ns, "addr", "add", nsAddress, "peer", hostAddress, "dev", nsIf);
-    ip("-n", ns, "link", "set", nsIf, "up");
-    ip("-n", ns, "link", "set", "lo", "up");
+    ns = net.namespace("cdl");
+    net.move(nsIf, ns);
+    net.address(undefined, hostIf, hostAddress, nsAddress);
+    net.address(ns, nsIf, nsAddress, hostAddress);
   } catch (err) {
     relay.kill();
-    ip("netns", "del", ns);
+    net.close();
     throw err;
   }
 
@@ -119,8 +117,18 @@ export async function createImpairedLink({
     },
     setCongestionControl(algorithm) {
       const cc = ["congctl", algorithm];
-      ip("route", "replace", `${nsAddress}/32`, "dev", hostIf, "src", hostAddress, ...cc);
-      ip("-n", ns, "route", "replace", `${hostAddress}/32`, "dev", nsIf, "src", nsAddress, ...cc);
+      net.ip(
+        undefined,
+        "route",
+        "replace",
+        `${nsAddress}/32`,
+        "dev",
+        hostIf,
+        "src",
+        hostAddress,
+        ...cc,
+      );
+      net.ip(ns, "route", "replace", `${hostAddress}/32`, "dev", nsIf, "src", nsAddress, ...cc);
     },
     tcpCongestionControl() {
       const out = execFileSync("ss", ["-tin", "dst", nsAddress], { encoding: "utf8" });
@@ -129,7 +137,7 @@ export async function createImpairedLink({
     async close() {
       relay.stdin.end();
       await exited;
-      ip("netns", "del", ns);
+      net.close();
       const line = output.split("\n").find((l) => l.startsWith("{"));
       if (!line) throw new Error(`impair.py printed no counts:\n${output}`);
       const { aToB, bToA } = JSON.parse(line) as Record<string, LinkCounts>;
