@@ -157,7 +157,9 @@ describe("a stalled DTLS handshake", () => {
       .split("\n")
       .find((l) => l.includes("DROP"));
     expect(Number(dropped?.trim().split(/\s+/)[0])).toBe(1);
-    expect(timings.attempts).toBe(2);
+    // The first attempt stalled on the dropped flight and a later one opened (a loaded machine
+    // may stall the second past its allowance too: how many is the CPU's, not the rule's).
+    expect(timings.attempts).toBeGreaterThanOrEqual(2);
     expect(timings.phases.map((p) => p.phase)).toEqual([
       "signaling",
       "hello",
