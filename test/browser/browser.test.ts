@@ -17,7 +17,7 @@ import {
 } from "../../src/index.js";
 import { launchChromium } from "../helpers/browser.js";
 import { createImpairedLink, type ImpairedLink } from "../helpers/impaired-link.js";
-import { PASSWORD, Resources, until } from "../helpers/net.js";
+import { PASSWORD, PATTERN_BYTE_JS, pattern, Resources, until } from "../helpers/net.js";
 import { createNamespace, createWrapper, type Namespace } from "../helpers/netns.js";
 import { lineMatching, runTs } from "../helpers/process.js";
 import { numberedPusher } from "../helpers/resume-run.js";
@@ -122,13 +122,8 @@ function inPage(port: number, password: string, body: string, options: ClientOpt
   })()`;
 }
 
-/** Frame n of the test pattern, as both sides compute it. */
-const PATTERN = "(n, i) => (i * 7 + n * 13) & 255";
-function frame(n: number, size = 100_000): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = (i * 7 + n * 13) & 255;
-  return out;
-}
+/** Frame n of the test pattern (pages check it with PATTERN_BYTE_JS). */
+const frame = (n: number, size = 100_000) => pattern(size, n);
 
 describe("browser client in Chromium", () => {
   it.each(["reliable", "realtime"] as const)(
@@ -151,7 +146,7 @@ describe("browser client in Chromium", () => {
         inPage(
           server.port,
           PASSWORD,
-          `const pattern = ${PATTERN};
+          `const pattern = ${PATTERN_BYTE_JS};
            const seen = []; let bad = 0;
            for await (const m of streams.subscribe("frames")) {
              if (m.frame.byteLength !== 100000) bad++;
@@ -194,7 +189,7 @@ describe("browser client in Chromium", () => {
       inPage(
         server.port,
         PASSWORD,
-        `const pattern = ${PATTERN};
+        `const pattern = ${PATTERN_BYTE_JS};
          for (let n = 1; n <= 30; n++) {
            const f = new Uint8Array(100000);
            for (let i = 0; i < f.length; i++) f[i] = pattern(n, i);
@@ -310,7 +305,7 @@ describe("browser on a lossy link", () => {
       inPage(
         server.port,
         PASSWORD,
-        `const pattern = ${PATTERN};
+        `const pattern = ${PATTERN_BYTE_JS};
          let intact = 0, broken = 0;
          window.__rebuilt = () => window.__client.linkStats()?.lanes.realtime.messagesRebuilt ?? 0;
          const sub = streams.subscribe("frames");
@@ -732,7 +727,7 @@ describe("interop: a client nobody here wrote", () => {
     await gotFour; // the server pushes the fourth once it has our message
     const big = received[2].frame;
     let bigOk = big.length === 150000;
-    for (let i = 0; bigOk && i < big.length; i++) bigOk = big[i] === ((i * 7 + 3 * 13) & 255);
+    for (let i = 0; bigOk && i < big.length; i++) bigOk = big[i] === ((i * 7 + 3 * 13) & 255); // the test's pattern, frame 3
     return {
       first: received[0],
       second: received[1],

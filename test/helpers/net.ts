@@ -110,8 +110,14 @@ export async function until(
   }
 }
 
+/** Byte i of test frame `seed`: every test's frames, and what receivers check them against. */
+export const patternByte = (seed: number, i: number): number => (i * 7 + seed * 13) & 0xff;
+/** The same function as source, for pages and other processes that check frames. */
+export const PATTERN_BYTE_JS = patternByte.toString();
+
+/** `n` bytes of test frame `seed`. */
 export function pattern(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (i * 7 + seed * 13) & 0xff;
+  for (let i = 0; i < n; i++) out[i] = patternByte(seed, i);
   return out;
 }

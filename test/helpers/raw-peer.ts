@@ -72,6 +72,8 @@ export async function rawPeer(
     socket.timeout(5000).emitWithAck(event, payload);
   if (!options.socket) await request("hello", { protocol: options.protocol ?? 2 });
   const engine = await loadEngine(engineName);
+  // What the setup went through, for the error if the channels never open.
+  const progress: string[] = [];
   const peer = engine.createPeer(
     "raw",
     { iceServers: [], bindAddress: "127.0.0.1", iceTransportPolicy: options.policy ?? "all" },
@@ -83,9 +85,9 @@ export async function rawPeer(
             ? { ...m, candidate: `a=${m.candidate.replace(/^a=/, "")}` }
             : m,
         ),
-      stateChange: () => {},
-      iceConnected: () => {},
-      dtlsConnected: () => {},
+      stateChange: (state) => progress.push(state),
+      iceConnected: () => progress.push("ice connected"),
+      dtlsConnected: () => progress.push("dtls connected"),
     },
   );
   res.add(() => peer.close());
@@ -96,6 +98,7 @@ export async function rawPeer(
   const signals: SignalMessage[] = [];
   const onSignal = (m: SignalMessage) => {
     signals.push(m);
+    progress.push(`got ${m.kind}`);
     if (m.kind === "description") answer();
     peer.applyRemote(m).catch(() => {}); // a closed or failed peer refuses late candidates
   };
@@ -117,7 +120,10 @@ export async function rawPeer(
     return peer.createChannel(
       { id, ordered, label, ...(ordered ? {} : { maxRetransmits: 0 }) },
       {
-        open: () => open(),
+        open: () => {
+          progress.push(`${label} open`);
+          open();
+        },
         close: () => {},
         message: (d) => {
           if (!isKeepalive(d)) received.push(Uint8Array.from(d));
@@ -131,6 +137,15 @@ export async function rawPeer(
     reliable: make(1, true, "conduit-reliable"),
   };
   await peer.startOffer();
-  if (options.policy !== "relay") await Promise.all(opened);
+  if (options.policy !== "relay") {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`raw peer not open after 15 s; it saw: ${progress.join(", ")}`)),
+        15_000,
+      );
+    });
+    await Promise.race([Promise.all(opened), stuck]).finally(() => clearTimeout(timer));
+  }
   return { socket, peer, channels, received, answered, signals, detach, request };
 }

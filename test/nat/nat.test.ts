@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser.js";
 import { createNatTopology, type NatTopology } from "../helpers/nat.js";
-import { PASSWORD, Resources } from "../helpers/net.js";
+import { PASSWORD, PATTERN_BYTE_JS, Resources } from "../helpers/net.js";
 import { createWrapper } from "../helpers/netns.js";
 import { exitCode, lineMatching, runTs } from "../helpers/process.js";
 
@@ -123,7 +123,7 @@ describe("across two NATs", () => {
       const start = performance.now();
       await client.connect();
       const connectMs = performance.now() - start;
-      const pattern = (n, i) => (i * 7 + n * 13) & 255;
+      const pattern = ${PATTERN_BYTE_JS};
       const down = (async () => {
         const seen = []; let intact = true; const lat = [];
         for await (const m of streams.subscribe("down")) {
