@@ -89,8 +89,11 @@ describe(`${LOSS * 100} % loss, ${DELAY_MS} ms each way`, { timeout: 90_000 }, (
     it(`reliable on ${engine}: every message arrives, in order, once`, async () => {
       const run = await streamConduit(res, link, engine, "reliable", RELIABLE_FRAMES, LOSS, {
         frameBytes: RELIABLE_FRAME_BYTES,
+        // A stall (seen twice on werift in ~40 runs, never reproduced alone) then fails with
+        // what arrived and the server's view, not a bare timeout.
+        deadlineMs: 60_000,
       });
-      console.log(`reliable ${engine}:`, JSON.stringify(run.received));
+      console.log(`reliable ${engine}:`, JSON.stringify(run.received), JSON.stringify(run.sender));
       expect(run.viewerExitCode).toBe(0);
       expect(run.received).toMatchObject({
         count: RELIABLE_FRAMES,
