@@ -1,6 +1,6 @@
 // A client built only from docs/PROTOCOL.md: socket.io-client plus a bare engine peer.
 // Tests use it to send what a well-behaved Client never would.
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import type { Delivery } from "../../src/core/delivery.js";
 import type {
   EngineChannel,
@@ -10,7 +10,8 @@ import type {
 } from "../../src/peer/engine.js";
 import { loadEngine } from "../../src/peer/engines.js";
 import { isKeepalive } from "../../src/wire/frame.js";
-import { PASSWORD, type Resources } from "./net.js";
+import type { Resources } from "./net.js";
+import { connectedSocket } from "./raw-socket.js";
 
 type Reply = { ok: boolean; error?: { code: string; message: string } } & Record<string, unknown>;
 
@@ -27,27 +28,6 @@ export interface RawPeer {
   /** Stops applying the server's signals to this peer. */
   detach(): void;
   request(event: string, payload: unknown): Promise<Reply>;
-}
-
-export async function rawSocket(
-  res: Resources,
-  port: number,
-  password = PASSWORD,
-): Promise<Socket> {
-  const socket = io(`http://127.0.0.1:${port}`, {
-    auth: { password },
-    transports: ["websocket"],
-    forceNew: true,
-    reconnection: false,
-  });
-  res.add(() => {
-    socket.close();
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", reject);
-  });
-  return socket;
 }
 
 /**
@@ -67,7 +47,7 @@ export async function rawPeer(
     sdpCandidates?: boolean;
   } = {},
 ): Promise<RawPeer> {
-  const socket = options.socket ?? (await rawSocket(res, port));
+  const socket = options.socket ?? (await connectedSocket(res, port));
   const request = (event: string, payload: unknown): Promise<Reply> =>
     socket.timeout(5000).emitWithAck(event, payload);
   if (!options.socket) await request("hello", { protocol: options.protocol ?? 2 });

@@ -5,7 +5,8 @@ import { encodeBody } from "../../src/wire/codec.js";
 import { HEADER_BYTES, writeHeader } from "../../src/wire/frame.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
 import { connectClient, pattern, Resources, startServer, until } from "../helpers/net.js";
-import { rawPeer, rawSocket } from "../helpers/raw-peer.js";
+import { rawPeer } from "../helpers/raw-peer.js";
+import { connectedSocket } from "../helpers/raw-socket.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -31,7 +32,7 @@ describe("bad input", () => {
   it("malformed requests get typed error replies; the connection survives until it abuses the limit", async () => {
     const { server, streams } = await startServer(res, "node-datachannel");
     streams.create("ok");
-    const socket = await rawSocket(res, server.port);
+    const socket = await connectedSocket(res, server.port);
     const ask = (event: string, payload: unknown) =>
       socket.timeout(5000).emitWithAck(event, payload);
     const cases: [string, unknown, string][] = [
@@ -74,7 +75,7 @@ describe("bad input", () => {
 
   it("a signaling message over the size limit closes that socket only", async () => {
     const { server } = await startServer(res, "node-datachannel");
-    const socket = await rawSocket(res, server.port);
+    const socket = await connectedSocket(res, server.port);
     const disconnected = new Promise<void>((r) => socket.once("disconnect", () => r()));
     socket.emit("signal", { kind: "description", type: "offer", sdp: "v".repeat(200_000) });
     await disconnected;
@@ -84,7 +85,7 @@ describe("bad input", () => {
 
   it("an invalid SDP offer is counted and the server stays up", async () => {
     const { server } = await startServer(res, "node-datachannel");
-    const socket = await rawSocket(res, server.port);
+    const socket = await connectedSocket(res, server.port);
     socket.emit("signal", { kind: "description", type: "offer", sdp: "this is not SDP" });
     await until(() => (server.clientStats()[0]?.protocolViolations ?? 0) > 0, "violation counted");
     const { streams } = await connectClient(res, server, "node-datachannel");
@@ -140,7 +141,7 @@ describe("bad input", () => {
   );
   it("link restarts are refused before any link, and bounded per minute; the session survives", async () => {
     const { server } = await startServer(res, "node-datachannel");
-    const early = await rawSocket(res, server.port);
+    const early = await connectedSocket(res, server.port);
     await early.timeout(5000).emitWithAck("hello", { protocol: 2 });
     const before = await early.timeout(5000).emitWithAck("restart", { resume: [] });
     expect(before).toMatchObject({ ok: false, error: { code: "PROTOCOL_ERROR" } });
@@ -169,10 +170,10 @@ describe("TURN credentials", () => {
     const { server } = await startServer(res, "node-datachannel", {
       turn: { urls: ["turn:127.0.0.1:3478"], secret: "shared", ttlSeconds: 60 },
     });
-    await expect(rawSocket(res, server.port, "wrong")).rejects.toMatchObject({
+    await expect(connectedSocket(res, server.port, "wrong")).rejects.toMatchObject({
       data: { code: "AUTH_FAILED" },
     });
-    const socket = await rawSocket(res, server.port);
+    const socket = await connectedSocket(res, server.port);
     const hello = await socket.timeout(5000).emitWithAck("hello", { protocol: 1 });
     const turn = hello.iceServers.find((s: { username?: string }) => s.username);
     const [expiry, clientId] = turn.username.split(":");

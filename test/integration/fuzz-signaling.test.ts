@@ -2,12 +2,10 @@
 // authenticated raw Socket.IO client: each is answered with a value or a typed error, a client
 // that keeps misbehaving is dropped, and the server keeps serving the well-behaved.
 import fc from "fast-check";
-import type { Socket } from "socket.io-client";
 import { afterEach, expect, it } from "vitest";
-import type { Server } from "../../src/index.js";
 import { signalingCase } from "../helpers/fuzz-payloads.js";
-import { connectClient, PASSWORD, Resources, startServer, until } from "../helpers/net.js";
-import { rawSocket } from "../helpers/raw-socket.js";
+import { connectClient, Resources, startServer, until } from "../helpers/net.js";
+import { connectedSocket } from "../helpers/raw-socket.js";
 
 const ENGINE = "node-datachannel";
 const CASES = 400;
@@ -16,14 +14,6 @@ afterEach(() => res.closeAll());
 
 const EVENTS = ["hello", "subscribe", "start", "unsubscribe", "list", "publish", "signal"];
 
-function rawClient(server: Server): Promise<Socket> {
-  const socket = rawSocket(res, server, { password: PASSWORD });
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", reject);
-  });
-}
-
 it(`answers ${CASES} random signaling payloads with values or typed errors, and stays up`, {
   timeout: 120_000,
 }, async () => {
@@ -31,12 +21,12 @@ it(`answers ${CASES} random signaling payloads with values or typed errors, and 
   streams.create("video/cam1");
   const cases = fc.sample(signalingCase, { numRuns: CASES, seed: 7 });
   const outcomes: Record<string, number> = {};
-  let socket = await rawClient(server);
+  let socket = await connectedSocket(res, server.port);
   let dropped = 0;
   for (const [event, payload] of cases) {
     if (!socket.connected) {
       dropped++;
-      socket = await rawClient(server);
+      socket = await connectedSocket(res, server.port);
     }
     let outcome: string;
     if (EVENTS.includes(event) && event !== "signal") {

@@ -5,7 +5,8 @@ import { decode, encode } from "@msgpack/msgpack";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseSignal } from "../../src/signaling/protocol.js";
 import { ENGINES, Resources, startServer, until } from "../helpers/net.js";
-import { rawPeer, rawSocket } from "../helpers/raw-peer.js";
+import { rawPeer } from "../helpers/raw-peer.js";
+import { connectedSocket } from "../helpers/raw-socket.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -54,7 +55,7 @@ describe("a client over the relay, written from the document (§4.1, §5)", () =
     const { server, streams } = await startServer(res, "node-datachannel");
     const reliable = streams.create("doc_reliable", { delivery: "reliable" });
     const realtime = streams.create("doc_realtime", { delivery: "realtime" });
-    const socket = await rawSocket(res, server.port);
+    const socket = await connectedSocket(res, server.port);
     const ask = (event: string, payload: unknown) =>
       socket.timeout(5000).emitWithAck(event, payload) as Promise<Record<string, unknown>>;
     await ask("hello", { protocol: 2 });

@@ -28,7 +28,7 @@ function attempt(
   auth: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<Attempt> {
-  const socket = rawSocket(res, server, auth, headers);
+  const socket = rawSocket(res, server.port, auth, headers);
   const events: string[] = [];
   socket.onAny((event: string) => events.push(event));
   return new Promise<Attempt>((resolve) => {
@@ -109,7 +109,7 @@ describe("before authentication", () => {
     }
     expect(stream.subscriberCount).toBe(0);
     // Authenticated, a client is given TURN credentials minted for it, when it asks.
-    const socket = rawSocket(res, server, { password: PASSWORD });
+    const socket = rawSocket(res, server.port);
     const hello = await socket.timeout(5000).emitWithAck("hello", { protocol: PROTOCOL_VERSION });
     expect(hello.iceServers).toEqual([
       expect.objectContaining({
