@@ -58,13 +58,7 @@ export async function rawPeer(
     "raw",
     { iceServers: [], bindAddress: "127.0.0.1", iceTransportPolicy: options.policy ?? "all" },
     {
-      signal: (m) =>
-        socket.emit(
-          "signal",
-          m.kind === "candidate" && options.sdpCandidates
-            ? { ...m, candidate: `a=${m.candidate.replace(/^a=/, "")}` }
-            : m,
-        ),
+      signal: (m) => socket.emit("signal", asDocumented(m, options.sdpCandidates ?? false)),
       stateChange: (state) => progress.push(state),
       iceConnected: () => progress.push("ice connected"),
       dtlsConnected: () => progress.push("dtls connected"),
@@ -128,4 +122,17 @@ export async function rawPeer(
     await Promise.race([Promise.all(opened), stuck]).finally(() => clearTimeout(timer));
   }
   return { socket, peer, channels, received, answered, signals, detach, request };
+}
+
+/** What the client sends, as PROTOCOL.md §3.2 advises: the offer asks to be the DTLS client
+ * (`a=setup:active`; with actpass, a node-datachannel server's ClientHello can arrive before
+ * this peer can take it); candidates optionally as SDP lines ("a=candidate:…"). */
+function asDocumented(m: SignalMessage, sdpCandidates: boolean): SignalMessage {
+  if (m.kind === "description" && m.type === "offer") {
+    return { ...m, sdp: m.sdp.replace(/^a=setup:actpass(?=\r?$)/gm, "a=setup:active") };
+  }
+  if (m.kind === "candidate" && sdpCandidates) {
+    return { ...m, candidate: `a=${m.candidate.replace(/^a=/, "")}` };
+  }
+  return m;
 }
