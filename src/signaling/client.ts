@@ -18,6 +18,8 @@ import {
   EVENT_SIGNAL,
   EVENT_STREAM_CLOSED,
   EVENT_TOKEN_EXPIRED,
+  EVENT_WELCOME,
+  type HelloReply,
   parseRelayFrame,
   parseSignal,
   type Reply,
@@ -40,22 +42,32 @@ interface SignalingClientEvents {
 /** The client's Socket.IO connection: authenticates, sends requests, relays signals. */
 export class SignalingClient extends Emitter<SignalingClientEvents> {
   private socket: Socket | undefined;
+  /** The server's reply to the hello in the handshake, once it came. */
+  private welcome: Promise<Reply<HelloReply>> | undefined;
 
-  /** Resolves once authenticated; rejects with AuthenticationError or ConnectionError. */
+  /**
+   * Resolves once authenticated; rejects with AuthenticationError or ConnectionError. The
+   * `hello` rides in the handshake: see hello().
+   */
   async connect(
     url: string,
-    credentials: { password?: string | undefined; token?: string | undefined },
+    handshake: {
+      password?: string | undefined;
+      token?: string | undefined;
+      hello: Requests["hello"]["request"];
+    },
     timeoutMs: number,
   ): Promise<void> {
     const socket = io(url, {
       // Only what was given: an undefined field would be sent as null.
-      auth: Object.fromEntries(Object.entries(credentials).filter(([, v]) => v !== undefined)),
+      auth: JSON.parse(JSON.stringify(handshake)),
       transports: ["websocket"],
       reconnection: false,
       timeout: timeoutMs,
       forceNew: true,
     });
     this.socket = socket;
+    this.welcome = new Promise((resolve) => socket.once(EVENT_WELCOME, resolve));
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", () => {
         socket.off("connect_error");
@@ -105,6 +117,22 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         : new ConnectionError(`connection to the server was lost (${reason})`, "lost");
       this.emit("disconnect", tokenExpired ? "token expired" : String(reason), error);
     });
+  }
+
+  /**
+   * The reply to the handshake's hello. This server sends it unasked right after accepting
+   * the handshake, a round trip sooner than a request's reply; one that does not (older
+   * versions) answers the request sent beside it. Whichever comes first is used.
+   */
+  async hello(
+    request: Requests["hello"]["request"],
+    timeoutMs: number,
+  ): Promise<Requests["hello"]["reply"]> {
+    const welcome = this.welcome;
+    if (!welcome) throw new ConnectionError("not connected; call connect() first", "not-connected");
+    const reply = await Promise.race([welcome, this.request("hello", request, timeoutMs)]);
+    if ("error" in reply) throw fromErrorReply(reply.error);
+    return reply;
   }
 
   get connected(): boolean {

@@ -118,6 +118,9 @@ export const EVENT_STREAM_CLOSED = "stream_closed";
 export const EVENT_TOKEN_EXPIRED = "token_expired";
 /** The server's end of the data link failed; the client restarts it (see `restart`). */
 export const EVENT_LINK_LOST = "link_lost";
+/** The reply to a `hello` the client put in its handshake, sent right after it is accepted:
+ * it saves the round trip of asking (docs/PROTOCOL.md §3.1). */
+export const EVENT_WELCOME = "welcome";
 
 /** A field a schema checks with one of the validators above: they say what is wrong. */
 const checkedBy = (validate: (value: unknown) => unknown) =>

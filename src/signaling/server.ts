@@ -18,6 +18,7 @@ import {
   EVENT_RELAY,
   EVENT_SIGNAL,
   EVENT_TOKEN_EXPIRED,
+  EVENT_WELCOME,
   parseRelayFrame,
   parseRequest,
   parseSignal,
@@ -109,28 +110,43 @@ export class ClientSignaling extends Emitter<ConnectionEvents> {
     return this.connected;
   }
 
-  /** Answers one kind of request; bad payloads and thrown errors become `{ ok: false, error }`. */
+  /**
+   * Answers one kind of request; bad payloads and thrown errors become `{ ok: false, error }`.
+   * A `hello` carried in the handshake is answered at once, with the event `welcome`.
+   */
   handle<K extends RequestName>(name: K, handler: Handler<K>): void {
-    this.socket.on(name as string, async (payload: unknown, ack: unknown) => {
+    this.socket.on(name as string, (payload: unknown, ack: unknown) => {
       if (typeof ack !== "function") {
         this.violation(name, new Error("request without acknowledgement callback"));
         return;
       }
-      const reply = ack as (reply: Reply<Requests[K]["reply"]>) => void;
-      try {
-        const request = parseRequest[name](payload);
-        reply({ ok: true, ...(await handler(request)) });
-      } catch (err) {
-        if (!(err instanceof ConduitError)) debug("%s %s handler failed: %O", this.id, name, err);
-        if (
-          err instanceof ConduitError &&
-          (err.code === "PROTOCOL_ERROR" || err.code === "INVALID_ARGUMENT")
-        ) {
-          this.violation(name, err);
-        }
-        reply({ ok: false, error: toErrorReply(err) });
-      }
+      void this.answer(name, handler, payload, ack as (reply: Reply<unknown>) => void);
     });
+    const early = (this.socket.handshake.auth as { hello?: unknown } | undefined)?.hello;
+    if (name === "hello" && early !== undefined) {
+      void this.answer(name, handler, early, (reply) => this.notify(EVENT_WELCOME, reply));
+    }
+  }
+
+  private async answer<K extends RequestName>(
+    name: K,
+    handler: Handler<K>,
+    payload: unknown,
+    reply: (reply: Reply<Requests[K]["reply"]>) => void,
+  ): Promise<void> {
+    try {
+      const request = parseRequest[name](payload);
+      reply({ ok: true, ...(await handler(request)) });
+    } catch (err) {
+      if (!(err instanceof ConduitError)) debug("%s %s handler failed: %O", this.id, name, err);
+      if (
+        err instanceof ConduitError &&
+        (err.code === "PROTOCOL_ERROR" || err.code === "INVALID_ARGUMENT")
+      ) {
+        this.violation(name, err);
+      }
+      reply({ ok: false, error: toErrorReply(err) });
+    }
   }
 
   sendSignal(message: SignalMessage): void {

@@ -4,9 +4,9 @@ import { MAX_LINK_RESTARTS_PER_MINUTE } from "../../src/core/defaults.js";
 import { encodeBody } from "../../src/wire/codec.js";
 import { HEADER_BYTES, writeHeader } from "../../src/wire/frame.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
-import { connectClient, pattern, Resources, startServer, until } from "../helpers/net.js";
+import { connectClient, PASSWORD, pattern, Resources, startServer, until } from "../helpers/net.js";
 import { rawPeer } from "../helpers/raw-peer.js";
-import { connectedSocket } from "../helpers/raw-socket.js";
+import { connectedSocket, rawSocket } from "../helpers/raw-socket.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -71,6 +71,19 @@ describe("bad input", () => {
     await disconnected;
     const { streams: good } = await connectClient(res, server, "node-datachannel");
     expect((await good.listServerStreams()).map((s) => s.name)).toEqual(["ok"]);
+  });
+
+  it("a malformed hello in the handshake gets a typed error as its welcome, and counts as a violation", async () => {
+    const { server } = await startServer(res, "node-datachannel");
+    const socket = rawSocket(res, server.port, { password: PASSWORD, hello: { protocol: "3" } });
+    const welcome = await new Promise<Record<string, unknown>>((resolve) =>
+      socket.once("welcome", resolve),
+    );
+    expect(welcome).toMatchObject({ ok: false, error: { code: "PROTOCOL_ERROR" } });
+    expect(server.clientStats()[0]?.protocolViolations).toBe(1);
+    // The connection stays, and a proper hello is still answered.
+    const hello = await socket.timeout(5000).emitWithAck("hello", { protocol: 3 });
+    expect(hello).toMatchObject({ ok: true, protocol: 3 });
   });
 
   it("a signaling message over the size limit closes that socket only", async () => {

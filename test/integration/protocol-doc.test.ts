@@ -4,9 +4,9 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseSignal } from "../../src/signaling/protocol.js";
-import { ENGINES, Resources, startServer, until } from "../helpers/net.js";
+import { ENGINES, PASSWORD, Resources, startServer, until } from "../helpers/net.js";
 import { rawPeer } from "../helpers/raw-peer.js";
-import { connectedSocket } from "../helpers/raw-socket.js";
+import { connectedSocket, rawSocket } from "../helpers/raw-socket.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -33,6 +33,22 @@ it('a candidate is taken in either form and handed on as "candidate:…"', () =>
       mid: "0",
     });
   }
+});
+
+it("a hello in the handshake is answered unasked, with welcome, as the request would be (§3.1)", async () => {
+  const { server } = await startServer(res, "node-datachannel");
+  const socket = rawSocket(res, server.port, { password: PASSWORD, hello: { protocol: 3 } });
+  // Listening from before the handshake ends: the welcome comes right after it.
+  const welcome = new Promise<Record<string, unknown>>((resolve) =>
+    socket.once("welcome", resolve),
+  );
+  const reply = await welcome;
+  expect(reply).toMatchObject({ ok: true, protocol: 3, iceServers: [], linkTimeoutMs: 5000 });
+  expect(reply.clientId).toBe(server.clientStats()[0]?.clientId);
+  // Asking as well is allowed, and answered alike.
+  const asked = await socket.timeout(5000).emitWithAck("hello", { protocol: 3 });
+  expect(asked).toEqual(reply);
+  expect(server.clientStats()[0]?.protocolViolations).toBe(0);
 });
 
 describe("a client over the relay, written from the document (§4.1, §5)", () => {

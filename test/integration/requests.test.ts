@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Socket, Server as SocketIoServer } from "socket.io";
 import { afterEach, expect, it } from "vitest";
+import { PROTOCOL_VERSION } from "../../src/core/defaults.js";
 import { ConnectionError } from "../../src/index.js";
 import { SignalingClient } from "../../src/signaling/client.js";
 import { Resources } from "../helpers/net.js";
@@ -26,9 +27,19 @@ async function silentServer(): Promise<{ url: string; sockets: Socket[] }> {
 async function connected(url: string): Promise<SignalingClient> {
   const signaling = new SignalingClient();
   res.add(() => signaling.close());
-  await signaling.connect(url, { password: "x" }, 5_000);
+  await signaling.connect(url, { password: "x", hello: { protocol: PROTOCOL_VERSION } }, 5_000);
   return signaling;
 }
+
+it("hello from a server that sends no welcome (older versions) is its reply to the request", async () => {
+  const { url, sockets } = await silentServer();
+  const signaling = await connected(url);
+  const reply = { clientId: "c", protocol: 2, iceServers: [], maxMessageBytes: 1024 };
+  sockets[0]?.on("hello", (_request: unknown, ack: (r: unknown) => void) =>
+    ack({ ok: true, ...reply, linkTimeoutMs: 5000 }),
+  );
+  expect(await signaling.hello({ protocol: PROTOCOL_VERSION }, 5_000)).toMatchObject(reply);
+});
 
 it("a request with no reply in time fails with ConnectionError, saying how long it waited", async () => {
   const { url } = await silentServer();
