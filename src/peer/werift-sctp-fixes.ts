@@ -49,6 +49,8 @@ interface SentChunk {
   abandoned?: boolean;
   retransmit?: boolean;
   inFlight?: boolean;
+  /** Acknowledged in a gap block. */
+  acked?: boolean;
 }
 interface InboundStream {
   streamSequenceNumber: number;
@@ -172,10 +174,13 @@ export function fixSctpPrototype(sctp: SctpMethods, crc32c: (data: Buffer) => nu
   };
 
   // Each chunk leaves the flight once. Abandoned chunks stayed counted, and once the count
-  // passed cwnd the association never sent again.
+  // passed cwnd the association never sent again. So did a chunk acknowledged in a gap block
+  // and then sent again (the retransmission timer resends everything): werift takes only
+  // chunks not marked acknowledged out of the flight. Sent again, it is outstanding again.
   sctp.flightSizeIncrease = function (this: Sctp, chunk: SentChunk): void {
     this.flightSize += chunk.bookSize;
     chunk.inFlight = true;
+    chunk.acked = false;
   };
   sctp.flightSizeDecrease = function (this: Sctp, chunk: SentChunk): void {
     if (!chunk.inFlight) return;
