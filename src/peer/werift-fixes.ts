@@ -31,6 +31,7 @@ export const WERIFT_FIXES = [
   "sctp-flight-size",
   "sctp-abandon",
   "sctp-forward-tsn",
+  "sctp-retransmission-timeout",
 ] as const;
 
 const DCEP_OPEN = 3;

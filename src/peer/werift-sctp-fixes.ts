@@ -70,6 +70,15 @@ export interface Sctp {
   inboundStreams: Record<number, InboundStream>;
   isStopped: boolean;
   timer3Expired: () => void;
+  timer3Handle: unknown;
+  rto: number;
+  cwnd: number;
+  ssthresh: number;
+  partialBytesAcked: number;
+  fastRecoveryExit: number | undefined;
+  maybeAbandon(chunk: SentChunk): boolean;
+  updateAdvancedPeerAckPoint(): void;
+  transmit(): Promise<void>;
   getInboundStream(streamId: number): InboundStream;
   receive(streamId: number, ppId: number, data: Buffer): void;
   sendChunk(chunk: { type: number; bytes: Buffer }): Promise<void>;
@@ -174,13 +183,10 @@ export function fixSctpPrototype(sctp: SctpMethods, crc32c: (data: Buffer) => nu
   };
 
   // Each chunk leaves the flight once. Abandoned chunks stayed counted, and once the count
-  // passed cwnd the association never sent again. So did a chunk acknowledged in a gap block
-  // and then sent again (the retransmission timer resends everything): werift takes only
-  // chunks not marked acknowledged out of the flight. Sent again, it is outstanding again.
+  // passed cwnd the association never sent again.
   sctp.flightSizeIncrease = function (this: Sctp, chunk: SentChunk): void {
     this.flightSize += chunk.bookSize;
     chunk.inFlight = true;
-    chunk.acked = false;
   };
   sctp.flightSizeDecrease = function (this: Sctp, chunk: SentChunk): void {
     if (!chunk.inFlight) return;
@@ -198,6 +204,17 @@ export function fixSctpPrototype(sctp: SctpMethods, crc32c: (data: Buffer) => nu
           (this.flightSizeDecrease as (c: SentChunk) => void).call(this, chunk);
         }
         return update.call(this);
+      },
+  );
+
+  // werift's round-trip estimate (RFC 9260 §6.3.1), with RTO_MIN_S under the timeout.
+  wrap(
+    sctp,
+    "updateRto",
+    (updateRto) =>
+      function (this: Sctp & { srtt: number; rttvar: number }, r: number) {
+        updateRto.call(this, r);
+        this.rto = Math.max(RTO_MIN_S, Math.min(this.srtt + 4 * this.rttvar, RTO_MAX_S));
       },
   );
 
@@ -239,13 +256,38 @@ export function fixSctpPrototype(sctp: SctpMethods, crc32c: (data: Buffer) => nu
   };
 }
 
-/** The retransmission timer is an instance field: reset the flight marks when it fires, as it
- * resets the flight size. */
+/** werift's timeout never goes under RFC 9260's 1 s: on a 50 ms path that is a second of
+ * silence each time a retransmission is lost too, and realtime messages die of age in it.
+ * Half a second less still leaves a spurious timeout rare (the timeout is srtt + 4 × rttvar
+ * above it), and it doubles as each one fires. */
+const RTO_MIN_S = 0.2;
+const RTO_MAX_S = 60;
+/** werift's DATA chunk payload size: the window after a timeout is one of these. */
+const CHUNK_BYTES = 1200;
+
+/**
+ * The retransmission timer (an instance field, so fixed per association). werift's marks
+ * every chunk in the sent queue for sending again, those the peer already acknowledged in gap
+ * blocks too: with the window floor of werift-window.ts, a timeout then sent a window's worth
+ * of data the peer had. And it never backed off. Now (RFC 9260 §6.3.3): only chunks not
+ * acknowledged go again, and the timeout doubles.
+ */
 export function fixRetransmissionTimeout(sctp: Sctp): void {
-  const expired = sctp.timer3Expired;
   sctp.timer3Expired = () => {
-    if (!sctp.isStopped) for (const chunk of sctp.sentQueue) chunk.inFlight = false;
-    expired();
+    if (sctp.isStopped) return;
+    sctp.timer3Handle = undefined;
+    sctp.rto = Math.min(RTO_MAX_S, sctp.rto * 2);
+    for (const chunk of sctp.sentQueue) {
+      chunk.inFlight = false;
+      if (!sctp.maybeAbandon(chunk) && !chunk.acked) chunk.retransmit = true;
+    }
+    sctp.updateAdvancedPeerAckPoint();
+    sctp.fastRecoveryExit = undefined;
+    sctp.flightSize = 0;
+    sctp.partialBytesAcked = 0;
+    sctp.ssthresh = Math.max(Math.floor(sctp.cwnd / 2), 4 * CHUNK_BYTES);
+    sctp.cwnd = CHUNK_BYTES;
+    sctp.transmit().catch((err: Error) => debug("werift: retransmission failed: %s", err.message));
   };
 }
 

@@ -70,32 +70,60 @@ describe("werift fix", () => {
     expect(new Set(got).size).toBe(got.length);
   });
 
-  it("a chunk sent again after a timeout leaves the flight when acknowledged, even if it was before", async () => {
+  it("a timeout sends again only what was not acknowledged, and doubles; the flight empties", async () => {
     const { a, aChannel, bChannel } = await channelPair(res, { id: 1 });
     const got = collect(bChannel);
-    // Two holes, filled only once the retransmission timer has fired: it marks every chunk
-    // for sending again, and chunks already acknowledged beyond the second hole go out again.
-    // werift counted those in the flight and never took them out.
-    const sctp = associationOf(a) as unknown as { timer3Expired: () => void; flightSize: number };
+    // Two holes, filled only once the retransmission timer has fired. werift's timer sent
+    // every chunk again, those acknowledged in gap blocks beyond the holes too, and counted
+    // them in the flight for ever (it takes only unacknowledged chunks out of it).
+    const sctp = associationOf(a) as unknown as {
+      timer3Expired: () => void;
+      flightSize: number;
+      rto: number;
+      srtt: number;
+      rttvar: number;
+      updateRto(r: number): void;
+    };
     let timedOut = false;
+    const rtos: number[] = [];
     const expired = sctp.timer3Expired;
     sctp.timer3Expired = () => {
       timedOut = true;
       expired();
+      rtos.push(sctp.rto);
     };
     const tsns: number[] = [];
+    const sends = new Map<number, number>();
     filterDataChunks(associationOf(a), (chunk, transmission) => {
       if (transmission === 1) tsns.push(chunk.tsn);
+      sends.set(chunk.tsn, transmission);
       return timedOut || (chunk.tsn !== tsns[0] && chunk.tsn !== tsns[5]);
     });
+    const rtoBefore = sctp.rto;
     const MESSAGES = 20;
     for (let n = 1; n <= MESSAGES; n++) aChannel.send(numbered(n, 1000)); // 1 chunk each
     await until(() => got.length === MESSAGES, `all ${MESSAGES} messages`, 20_000);
     await until(() => associationOf(a).sentQueue.length === 0, "every chunk acknowledged");
     expect(got).toEqual(Array.from({ length: MESSAGES }, (_, i) => i + 1));
-    expect(timedOut).toBe(true);
+    expect(rtos).toEqual([rtoBefore * 2]);
+    // Only the holes went more than once.
+    const again = tsns.filter((tsn) => (sends.get(tsn) ?? 0) > 1);
+    expect(again.sort()).toEqual([tsns[0], tsns[5]].sort());
     // Nothing is outstanding, so nothing may be counted: a leftover count holds the window shut.
     expect(sctp.flightSize).toBe(0);
+  });
+
+  it("the retransmission timeout goes under 1 s on a short path (200 ms at least)", async () => {
+    const { a } = await channelPair(res, { id: 1 });
+    const sctp = associationOf(a) as unknown as Record<string, number> & {
+      updateRto(r: number): void;
+    };
+    Object.assign(sctp, { srtt: 0.05, rttvar: 0.005 });
+    sctp.updateRto(0.05);
+    expect(sctp.rto).toBeCloseTo(0.2, 6);
+    Object.assign(sctp, { srtt: 0.3, rttvar: 0.05 });
+    sctp.updateRto(0.3);
+    expect(sctp.rto).toBeCloseTo(0.3 + 4 * 0.0375, 6);
   });
 
   it("maxPacketLifeTime: a message that cannot arrive in time is abandoned", async () => {

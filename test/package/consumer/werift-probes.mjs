@@ -133,4 +133,18 @@ await probe("sctp-forward-tsn", () => {
   return sctp.lastReceivedTsn === 22 && inbound.reassembly.length === 2;
 });
 
+// Last: it stops the association, so that the timer it starts does not keep the process up.
+await probe("sctp-retransmission-timeout", () => {
+  Object.assign(sctp, { srtt: 0.05, rttvar: 0.005 });
+  sctp.updateRto(0.05); // werift: never under 1 s
+  const floor = sctp.rto;
+  // Chunk 2 was acknowledged in a gap block: the timeout sends only chunk 1 again.
+  const chunk = (tsn, acked) => ({ tsn, acked, flags: 3, streamId: 1, bookSize: 10, sentCount: 1 });
+  sctp.sentQueue = [chunk(1, false), chunk(2, true)];
+  sctp.timer3Expired();
+  sctp.isStopping = true;
+  const [first, second] = sctp.sentQueue;
+  return floor === 0.2 && sctp.rto === 0.4 && first.sentCount === 2 && second.sentCount === 1;
+});
+
 console.log(JSON.stringify(probes));
