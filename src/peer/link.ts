@@ -281,7 +281,10 @@ export class PeerLink extends Emitter<LinkEvents> {
 
   private takeReport(feedback: PathFeedback, data: Uint8Array): void {
     try {
+      const first = !feedback.heardFromOtherEnd;
       feedback.onReport(readReport(data));
+      // Echoed at once, so the other end learns the round trip (and its start rate) now.
+      if (first) this.sendReport(feedback);
       this.peer.setRealtimeRate?.(feedback.pacer.bytesPerSecond, feedback.stats.rttMs);
       this.emit("path", this.stats().path as PathReport);
     } catch (err) {
@@ -294,15 +297,19 @@ export class PeerLink extends Emitter<LinkEvents> {
   private startReports(): void {
     const feedback = this.feedback;
     if (!feedback) return;
-    const { channel } = this.lanes.realtime;
-    this.reportTimer = setInterval(() => {
-      try {
-        if (channel.isOpen()) channel.send(feedback.nextReport());
-      } catch (err) {
-        debug("%s report failed: %O", this.id, err);
-      }
-    }, REPORT_INTERVAL_MS);
+    // One at once: its echo gives this end the round trip before data flows.
+    this.sendReport(feedback);
+    this.reportTimer = setInterval(() => this.sendReport(feedback), REPORT_INTERVAL_MS);
     (this.reportTimer as { unref?: () => void }).unref?.();
+  }
+
+  private sendReport(feedback: PathFeedback): void {
+    const { channel } = this.lanes.realtime;
+    try {
+      if (channel.isOpen()) channel.send(feedback.nextReport());
+    } catch (err) {
+      debug("%s report failed: %O", this.id, err);
+    }
   }
 
   private checkOpen(): void {

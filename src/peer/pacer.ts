@@ -7,6 +7,13 @@ const MIN_RATE_BYTES_PER_S = 32 * 1024;
 const DECREASE = 0.85;
 const INCREASE = 1.05;
 const HEADROOM = 2;
+/** Until the first loss sample, a lane on a long path starts at this much per round trip,
+ * and doubles per report while no queue builds: a clean path is soon unpaced, a lossy one
+ * never floods its engine with frames that can only arrive late. A shorter round trip (the
+ * shortest seen) leaves the lane unpaced: SCTP's own start is quick there. */
+const START_WINDOW_BYTES = 32 * 1024;
+const START_INCREASE = 2;
+const START_MIN_ROUND_TRIP_MS = 30;
 /** Cuts at most this often, so one queue is not answered twice. */
 const MIN_CUT_INTERVAL_MS = 200;
 /** Each message's weight in the payload share of what is sent. */
@@ -14,15 +21,18 @@ const SHARE_WEIGHT = 0.1;
 
 /**
  * Paces a coded realtime lane at the rate the path carries without a queue (docs/PROTOCOL.md
- * §5.4). Unpaced until the reports show a queue on a path that also loses packets: a clean
- * path costs nothing, and a queue without loss (a loaded CPU, an engine slower than the
- * stream) is left to the engine's own backpressure, as before. Then, each report: a queue
- * over TARGET_QUEUE_MS cuts the rate to DECREASE × what the receiver got; a short one lets
- * it grow. What waits for the pacer stays in conduit's queue, where it can still be dropped
- * for its age, rather than in the engine, where it cannot.
+ * §5.4). On a long path it starts paced (START_WINDOW_BYTES) until the first loss sample.
+ * A clean path is then unpaced and costs nothing; so is a queue without loss (a loaded CPU,
+ * an engine slower than the stream), left to the engine's own backpressure. Once the path
+ * loses packets, each report: a queue over TARGET_QUEUE_MS cuts the rate to DECREASE × what
+ * the receiver got; a short one lets it grow. What waits for the pacer stays in conduit's
+ * queue, where it can still be dropped for its age, rather than in the engine, where it
+ * cannot.
  */
 export class RealtimePacer {
   private rate = Number.POSITIVE_INFINITY;
+  /** Before the first loss sample: the shortest round trip seen. */
+  private starting: { roundTripMs: number } | undefined = { roundTripMs: Number.POSITIVE_INFINITY };
   private tokens = 0;
   private lastRefill = performance.now();
   private lastCut = Number.NEGATIVE_INFINITY;
@@ -39,11 +49,33 @@ export class RealtimePacer {
     return this.rate * this.payloadShare;
   }
 
+  /** A round trip was measured: before the first loss sample, it sets the start rate. */
+  roundTrip(ms: number): void {
+    const starting = this.starting;
+    if (!starting || ms >= starting.roundTripMs) return;
+    const first = starting.roundTripMs === Number.POSITIVE_INFINITY;
+    starting.roundTripMs = ms;
+    if (ms < START_MIN_ROUND_TRIP_MS) this.rate = Number.POSITIVE_INFINITY;
+    else if (first) this.rate = START_WINDOW_BYTES / (ms / 1000);
+    else return;
+    this.refill(performance.now());
+  }
+
+  /** `sampled`: the report carries a loss sample (its loss is in `loss`, the estimate). */
   onReport(
     queueDelayMs: number | undefined,
     deliveredBytesPerSecond: number | undefined,
     loss: number,
+    sampled = false,
   ): void {
+    if (this.starting) {
+      if (!sampled) {
+        this.grow(queueDelayMs, deliveredBytesPerSecond, START_INCREASE);
+        return;
+      }
+      this.starting = undefined;
+      if (loss === 0) this.rate = Number.POSITIVE_INFINITY;
+    }
     if (queueDelayMs === undefined || deliveredBytesPerSecond === undefined) return;
     const now = performance.now();
     if (queueDelayMs > TARGET_QUEUE_MS && (loss > 0 || Number.isFinite(this.rate))) {
@@ -51,11 +83,22 @@ export class RealtimePacer {
       this.lastCut = now;
       this.refill(now);
       this.rate = Math.max(MIN_RATE_BYTES_PER_S, DECREASE * deliveredBytesPerSecond);
-    } else if (queueDelayMs < TARGET_QUEUE_MS / 2 && Number.isFinite(this.rate)) {
-      this.refill(now);
-      const ceiling = Math.max(MIN_RATE_BYTES_PER_S, HEADROOM * deliveredBytesPerSecond);
-      this.rate = Math.max(this.rate, Math.min(this.rate * INCREASE, ceiling));
+    } else {
+      this.grow(queueDelayMs, deliveredBytesPerSecond, INCREASE);
     }
+  }
+
+  /** While the queue stays short: up by `factor`, to at most HEADROOM × what arrived. */
+  private grow(
+    queueDelayMs: number | undefined,
+    deliveredBytesPerSecond: number | undefined,
+    factor: number,
+  ): void {
+    if (queueDelayMs === undefined || deliveredBytesPerSecond === undefined) return;
+    if (queueDelayMs >= TARGET_QUEUE_MS / 2 || !Number.isFinite(this.rate)) return;
+    this.refill(performance.now());
+    const ceiling = Math.max(MIN_RATE_BYTES_PER_S, HEADROOM * deliveredBytesPerSecond);
+    this.rate = Math.max(this.rate, Math.min(this.rate * factor, ceiling));
   }
 
   /** Ms to wait before the next message may go (0: now). */

@@ -123,14 +123,26 @@ export class PathFeedback {
     if (report.intervalMs > 0) {
       this.delivered = (report.bytesReceived * 1000) / report.intervalMs;
     }
-    this.pacer.onReport(report.queueDelayMs, this.delivered, this.lossEstimate);
     if (report.echo) {
       const rttMs = (now - report.echo.sentAt - report.echo.heldMs) | 0;
-      if (rttMs < 0) return;
-      // The report left the other end half a round trip ago.
-      this.samples.push({ rttMs, offsetMs: (report.sentAt + rttMs / 2 - now) | 0 });
-      if (this.samples.length > CLOCK_SAMPLES) this.samples.shift();
+      if (rttMs >= 0) {
+        // The report left the other end half a round trip ago.
+        this.samples.push({ rttMs, offsetMs: (report.sentAt + rttMs / 2 - now) | 0 });
+        if (this.samples.length > CLOCK_SAMPLES) this.samples.shift();
+        this.pacer.roundTrip(rttMs);
+      }
     }
+    this.pacer.onReport(
+      report.queueDelayMs,
+      this.delivered,
+      this.lossEstimate,
+      report.loss !== undefined,
+    );
+  }
+
+  /** A report has come from the other end. */
+  get heardFromOtherEnd(): boolean {
+    return this.lastRemote !== undefined;
   }
 
   setClockOffset(offsetMs: number): void {

@@ -74,9 +74,9 @@ describe.each(ENGINES)("coded realtime (%s)", (engine) => {
       await stream.push(frame(++n));
       await clientStreams.pushToServer("up", frame(n));
       const path = client.linkStats()?.path;
-      return path?.rttMs !== undefined && server.clientStats()[0]?.path?.rttMs !== undefined;
-    }, "reports both ways");
-    await until(() => received.length >= 3, "three frames");
+      const serverPath = server.clientStats()[0]?.path;
+      return path?.rttMs !== undefined && serverPath?.rttMs !== undefined && received.length >= 3;
+    }, "reports both ways, and three frames");
     const ages = subscription.stats.ageMs;
     expect(ages?.p50).toBeGreaterThanOrEqual(0);
     expect(ages?.p99).toBeLessThanOrEqual(2000);

@@ -290,13 +290,51 @@ describe("queueing delay and pacing", () => {
     expect(readReport(feedback.nextReport()).queueDelayMs).toBeUndefined();
   });
 
-  it("the pacer leaves a clean path alone, cuts to below what arrived when a lossy path queues, and grows back", () => {
+  it("on a long path the pacer starts at 32 KB per round trip, doubles while no queue builds, and leaves a clean path at its first loss sample", () => {
     const pacer = new RealtimePacer();
-    pacer.onReport(5, 1_000_000, 0.02);
+    pacer.onReport(5, 100_000, 0); // no round trip measured yet: unpaced
+    expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
+    pacer.roundTrip(60);
+    expect(pacer.bytesPerSecond).toBe((32 * 1024) / 0.06);
+    pacer.roundTrip(70); // only a shorter one counts, and only the first sets the rate
+    pacer.roundTrip(50);
+    expect(pacer.bytesPerSecond).toBe((32 * 1024) / 0.06);
+    pacer.onReport(5, 1_000_000, 0);
+    expect(pacer.bytesPerSecond).toBe((2 * 32 * 1024) / 0.06);
+    pacer.onReport(5, 1_000_000, 0); // doubling stops at twice what arrived
+    expect(pacer.bytesPerSecond).toBe(2_000_000);
+    pacer.onReport(80, 1_000_000, 0); // a queue: held, not cut, before the loss is known
+    expect(pacer.bytesPerSecond).toBe(2_000_000);
+    pacer.onReport(80, 1_000_000, 0, true); // the first loss sample: none
+    expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
+    pacer.roundTrip(40); // after the start, round trips do not pace
+    expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("a short round trip leaves the lane unpaced from the start, even after a longer first one", () => {
+    const pacer = new RealtimePacer();
+    pacer.roundTrip(45); // a first sample taken while the peers were still busy
+    expect(Number.isFinite(pacer.bytesPerSecond)).toBe(true);
+    pacer.roundTrip(2);
+    expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
+    pacer.onReport(5, 1_000_000, 0);
+    expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("a pacer whose first loss sample shows loss stays paced, and cuts when the path queues", () => {
+    const pacer = new RealtimePacer();
+    pacer.roundTrip(50);
+    pacer.onReport(80, 500_000, 0.02, true);
+    expect(pacer.bytesPerSecond).toBe(425_000);
+  });
+
+  it("after its start, the pacer leaves a clean path alone, cuts to below what arrived when a lossy path queues, and grows back", () => {
+    const pacer = new RealtimePacer();
+    pacer.onReport(5, 1_000_000, 0, true);
     pacer.onReport(80, 1_000_000, 0); // a queue without loss: the engine's to handle
     expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
     expect(pacer.delayMs()).toBe(0);
-    pacer.onReport(80, 1_000_000, 0.02);
+    pacer.onReport(80, 1_000_000, 0.02, true);
     expect(pacer.bytesPerSecond).toBe(850_000);
     pacer.spend(85_000, 85_000); // 100 ms worth
     expect(pacer.delayMs()).toBeGreaterThan(50);
@@ -307,7 +345,7 @@ describe("queueing delay and pacing", () => {
 
   it("the capacity offered is the pacing rate less what repair and headers take of it", () => {
     const pacer = new RealtimePacer();
-    pacer.onReport(80, 1_000_000, 0.02);
+    pacer.onReport(80, 1_000_000, 0.02, true);
     expect(pacer.payloadBytesPerSecond).toBe(850_000);
     for (let i = 0; i < 100; i++) pacer.spend(60_000, 50_000); // a 50 KB frame and its repair
     expect(pacer.payloadBytesPerSecond).toBeCloseTo((850_000 * 5) / 6, -2);
