@@ -99,14 +99,14 @@ export class Connection extends Emitter<ConnectionEvents> {
     const signaling = new SignalingClient();
     let connection: Connection | undefined;
     try {
-      const request = { protocol: PROTOCOL_VERSION, instance };
-      await signaling.connect(
-        url,
-        { password: d.password, token: d.token, hello: request },
-        d.connectTimeoutMs,
-      );
+      const handshake = {
+        password: d.password,
+        token: d.token,
+        hello: { protocol: PROTOCOL_VERSION, instance },
+      };
+      await signaling.connect(url, handshake, d.connectTimeoutMs);
       watch.lap("signaling");
-      const hello = await signaling.hello(request, remaining(deadline));
+      const hello = await signaling.hello(remaining(deadline));
       if (hello.protocol < OLDEST_PROTOCOL_VERSION || hello.protocol > PROTOCOL_VERSION) {
         throw new ConnectionError(
           `server speaks protocol ${hello.protocol}, this client ${OLDEST_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`,

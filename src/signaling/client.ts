@@ -42,8 +42,10 @@ interface SignalingClientEvents {
 /** The client's Socket.IO connection: authenticates, sends requests, relays signals. */
 export class SignalingClient extends Emitter<SignalingClientEvents> {
   private socket: Socket | undefined;
-  /** The server's reply to the hello in the handshake, once it came. */
-  private welcome: Promise<Reply<HelloReply>> | undefined;
+  /** The hello in the handshake, and the server's reply to it once it came. */
+  private greeting:
+    | { request: Requests["hello"]["request"]; welcome: Promise<Reply<HelloReply>> }
+    | undefined;
 
   /**
    * Resolves once authenticated; rejects with AuthenticationError or ConnectionError. The
@@ -67,7 +69,10 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       forceNew: true,
     });
     this.socket = socket;
-    this.welcome = new Promise((resolve) => socket.once(EVENT_WELCOME, resolve));
+    this.greeting = {
+      request: handshake.hello,
+      welcome: new Promise((resolve) => socket.once(EVENT_WELCOME, resolve)),
+    };
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", () => {
         socket.off("connect_error");
@@ -124,13 +129,13 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
    * the handshake, a round trip sooner than a request's reply; one that does not (older
    * versions) answers the request sent beside it. Whichever comes first is used.
    */
-  async hello(
-    request: Requests["hello"]["request"],
-    timeoutMs: number,
-  ): Promise<Requests["hello"]["reply"]> {
-    const welcome = this.welcome;
-    if (!welcome) throw new ConnectionError("not connected; call connect() first", "not-connected");
-    const reply = await Promise.race([welcome, this.request("hello", request, timeoutMs)]);
+  async hello(timeoutMs: number): Promise<Requests["hello"]["reply"]> {
+    const greeting = this.greeting;
+    if (!greeting) {
+      throw new ConnectionError("not connected; call connect() first", "not-connected");
+    }
+    const asked = this.request("hello", greeting.request, timeoutMs);
+    const reply = await Promise.race([greeting.welcome, asked]);
     if ("error" in reply) throw fromErrorReply(reply.error);
     return reply;
   }

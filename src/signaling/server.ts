@@ -128,27 +128,6 @@ export class ClientSignaling extends Emitter<ConnectionEvents> {
     }
   }
 
-  private async answer<K extends RequestName>(
-    name: K,
-    handler: Handler<K>,
-    payload: unknown,
-    reply: (reply: Reply<Requests[K]["reply"]>) => void,
-  ): Promise<void> {
-    try {
-      const request = parseRequest[name](payload);
-      reply({ ok: true, ...(await handler(request)) });
-    } catch (err) {
-      if (!(err instanceof ConduitError)) debug("%s %s handler failed: %O", this.id, name, err);
-      if (
-        err instanceof ConduitError &&
-        (err.code === "PROTOCOL_ERROR" || err.code === "INVALID_ARGUMENT")
-      ) {
-        this.violation(name, err);
-      }
-      reply({ ok: false, error: toErrorReply(err) });
-    }
-  }
-
   sendSignal(message: SignalMessage): void {
     if (this.connected) this.socket.emit(EVENT_SIGNAL, message);
   }
@@ -174,6 +153,27 @@ export class ClientSignaling extends Emitter<ConnectionEvents> {
 
   disconnect(): void {
     this.socket.disconnect(true);
+  }
+
+  private async answer<K extends RequestName>(
+    name: K,
+    handler: Handler<K>,
+    payload: unknown,
+    reply: (reply: Reply<Requests[K]["reply"]>) => void,
+  ): Promise<void> {
+    try {
+      const request = parseRequest[name](payload);
+      reply({ ok: true, ...(await handler(request)) });
+    } catch (err) {
+      if (!(err instanceof ConduitError)) debug("%s %s handler failed: %O", this.id, name, err);
+      if (
+        err instanceof ConduitError &&
+        (err.code === "PROTOCOL_ERROR" || err.code === "INVALID_ARGUMENT")
+      ) {
+        this.violation(name, err);
+      }
+      reply({ ok: false, error: toErrorReply(err) });
+    }
   }
 
   private violation(event: string, err: unknown): void {

@@ -38,7 +38,7 @@ it("hello from a server that sends no welcome (older versions) is its reply to t
   sockets[0]?.on("hello", (_request: unknown, ack: (r: unknown) => void) =>
     ack({ ok: true, ...reply, linkTimeoutMs: 5000 }),
   );
-  expect(await signaling.hello({ protocol: PROTOCOL_VERSION }, 5_000)).toMatchObject(reply);
+  expect(await signaling.hello(5_000)).toMatchObject(reply);
 });
 
 it("a request with no reply in time fails with ConnectionError, saying how long it waited", async () => {
