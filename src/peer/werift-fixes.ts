@@ -8,6 +8,7 @@ import type * as WeriftModule from "werift";
 import { WERIFT_RECV_BUFFER_BYTES } from "../core/defaults.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { log } from "../util/log.js";
+import { fixReassembly } from "./werift-reassembly.js";
 import {
   fixRetransmissionTimeout,
   fixSctpPrototype,
@@ -31,6 +32,7 @@ export const WERIFT_FIXES = [
   "sctp-flight-size",
   "sctp-abandon",
   "sctp-forward-tsn",
+  "sctp-reassembly",
   "sctp-retransmission-timeout",
 ] as const;
 
@@ -224,6 +226,7 @@ function fixSctpOnFirstUse(
           const prototype = Object.getPrototypeOf(sctp) as SctpMethods;
           if (!fixed.has(prototype)) {
             fixSctpPrototype(prototype, crc32c);
+            fixReassembly(prototype);
             fixed.add(prototype);
           }
           fixRetransmissionTimeout(sctp);

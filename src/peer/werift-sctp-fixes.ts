@@ -4,6 +4,7 @@
 
 import { SCTP_RECEIVE_OVERRUN_BYTES } from "../core/defaults.js";
 import { log } from "../util/log.js";
+import type { InboundStream } from "./werift-reassembly.js";
 
 const debug = log("peer");
 
@@ -51,11 +52,6 @@ interface SentChunk {
   inFlight?: boolean;
   /** Acknowledged in a gap block. */
   acked?: boolean;
-}
-interface InboundStream {
-  streamSequenceNumber: number;
-  popMessages(): Iterable<[number, number, Buffer]>;
-  pruneChunks(tsn: number): number;
 }
 export interface Sctp {
   lastReceivedTsn: number;

@@ -213,6 +213,19 @@ describe("werift fix", () => {
       await until(() => got.length === 20, "all 20 reliable messages", 10_000);
       expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     });
+
+    it("a reliable message held behind a lost fragment goes with it, not with the next one", async () => {
+      // Reliable message 1 loses its second fragment, the realtime message goes between 1 and
+      // 2 (so 2's TSNs do not follow 1's), and 2 is the last message sent. When the fragment
+      // comes again (the window has room for all: 2 is whole by then) both may go: werift
+      // delivered 1 and held 2 until a next chunk that never comes.
+      const { realtime, reliable, got } = await lanes((tsns) => tsns[1] ?? -1);
+      reliable.send(numbered(1, 2000));
+      realtime.send(numbered(0, 100));
+      reliable.send(numbered(2, 100));
+      await until(() => got.length === 2, "both reliable messages", 10_000);
+      expect(got).toEqual([1, 2]);
+    });
   });
 
   it("asks for a large UDP receive buffer", async () => {

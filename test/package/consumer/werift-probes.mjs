@@ -133,6 +133,23 @@ await probe("sctp-forward-tsn", () => {
   return sctp.lastReceivedTsn === 22 && inbound.reassembly.length === 2;
 });
 
+await probe("sctp-reassembly", () => {
+  // Ordered messages 0 (TSNs 30, 31) and 1 (TSN 33; 32 went on another stream), both whole:
+  // both go, not only the first.
+  const inbound = sctp.getInboundStream(2);
+  const fragment = (tsn, flags, streamSeqNum) => ({
+    tsn,
+    flags,
+    streamId: 2,
+    streamSeqNum,
+    protocol: 53,
+    userData: Buffer.alloc(1),
+  });
+  inbound.reassembly = [fragment(30, 2, 0), fragment(31, 1, 0), fragment(33, 3, 1)];
+  const messages = [...inbound.popMessages()];
+  return messages.length === 2 && inbound.streamSequenceNumber === 2;
+});
+
 // Last: it stops the association, so that the timer it starts does not keep the process up.
 await probe("sctp-retransmission-timeout", () => {
   Object.assign(sctp, { srtt: 0.05, rttvar: 0.005 });
