@@ -29,9 +29,11 @@ export interface Setup {
 }
 
 /**
- * Sets up the WebRTC link. A setup that fails outright (ICE or DTLS failure; libdatachannel
- * loses about 1 loopback handshake in 70 under load) is tried again with a fresh peer
- * connection after each pause in LINK_RETRY_DELAYS_MS, within the deadline.
+ * Sets up the WebRTC link. A setup that fails outright (ICE or DTLS failure) is tried again
+ * with a fresh peer connection after each pause in LINK_RETRY_DELAYS_MS, within the deadline.
+ * libdatachannel loses about 1 loopback handshake in 70 under load: it gives the ICE agent
+ * the answer before it keeps it for the fingerprint check, and a DTLS flight that comes in
+ * between is refused ("unknown CA").
  */
 export async function openWebRtc(
   setup: Setup,

@@ -1,6 +1,7 @@
 // A client built only from docs/PROTOCOL.md: socket.io-client plus a bare engine peer.
 // Tests use it to send what a well-behaved Client never would.
 import type { Socket } from "socket.io-client";
+import { LINK_RETRY_DELAYS_MS } from "../../src/core/defaults.js";
 import type { Delivery } from "../../src/core/delivery.js";
 import type {
   Engine,
@@ -74,8 +75,11 @@ export async function rawPeer(
   };
   res.add(detach);
 
-  // A setup that fails is offered again, as PROTOCOL.md §1 says (node-datachannel's DTLS
-  // handshake fails outright now and then under CPU load, whichever side is DTLS client).
+  // A setup that fails is offered again after the client's pauses, as PROTOCOL.md §1 says.
+  // libdatachannel 0.24.5 gives the ICE agent the answer before it keeps it for the DTLS
+  // fingerprint check: when the server's checks have already reached this peer, ICE connects
+  // at once, and a handshake that reaches the check in between fails ("DTLS alert: unknown
+  // CA"). Only a busy machine loses that race, and it can lose it several times in a row.
   for (let attempt = 1; ; attempt++) {
     const setup = offer(res, engine, socket, options, progress, received);
     current = setup;
@@ -84,10 +88,12 @@ export async function rawPeer(
     const outcome = await setup.outcome;
     if (outcome === "open") break;
     setup.peer.close();
-    if (outcome === "stuck" || attempt === MAX_ATTEMPTS) {
+    const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
+    if (outcome === "stuck" || pause === undefined) {
       throw new Error(`raw peer not open (${outcome}); it saw: ${progress.join(", ")}`);
     }
-    progress.push(`attempt ${attempt} failed, offering again`);
+    progress.push(`attempt ${attempt} failed, offering again in ${pause} ms`);
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
   return {
     socket,
@@ -101,7 +107,6 @@ export async function rawPeer(
   };
 }
 
-const MAX_ATTEMPTS = 3;
 /** Far more than a setup takes on loopback, even under load: a failure report, not a measure. */
 const STUCK_AFTER_MS = 15_000;
 
