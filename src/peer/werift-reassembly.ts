@@ -61,25 +61,24 @@ export function* popCompleteMessages(this: InboundStream): Generator<[number, nu
     if (ordered && first.streamSeqNum === this.streamSequenceNumber) {
       this.streamSequenceNumber = (this.streamSequenceNumber + 1) & 0xffff;
     }
-    yield [first.streamId, first.protocol, Buffer.concat(fragments.map((f) => f.userData))];
+    const data =
+      fragments.length === 1 ? first.userData : Buffer.concat(fragments.map((f) => f.userData));
+    yield [first.streamId, first.protocol, data];
   }
 }
 
 /** werift's stream class is private too: its prototype is fixed through the first stream an
- * association makes. */
+ * association makes, and `getInboundStream` (called for every DATA chunk) is then itself
+ * again. */
 export function fixReassembly(sctp: object): void {
-  const fixed = new WeakSet<object>();
   wrap(
     sctp,
     "getInboundStream",
     (getInboundStream) =>
       function (this: unknown, streamId: number) {
         const stream = getInboundStream.call(this, streamId) as InboundStream;
-        const prototype = Object.getPrototypeOf(stream) as InboundStream;
-        if (!fixed.has(prototype)) {
-          prototype.popMessages = popCompleteMessages;
-          fixed.add(prototype);
-        }
+        (Object.getPrototypeOf(stream) as InboundStream).popMessages = popCompleteMessages;
+        (sctp as Record<string, unknown>).getInboundStream = getInboundStream;
         return stream;
       },
   );
