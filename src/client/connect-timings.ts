@@ -16,6 +16,9 @@ export interface ConnectTimings {
   phases: { phase: ConnectPhase; ms: number }[];
   /** WebRTC setups started (a failed one is tried again); 0 for the relay alone. */
   attempts: number;
+  /** The server answered the offer in the handshake at once: the first setup had no
+   * offer/answer round trip after hello (docs/PROTOCOL.md §2). */
+  offerInHandshake: boolean;
   link: "webrtc" | "relay";
 }
 
@@ -25,6 +28,7 @@ export class ConnectStopwatch {
   private lastEnd = this.startedAt;
   private readonly phases: ConnectTimings["phases"] = [];
   attempts = 0;
+  offerInHandshake = false;
 
   /** `phase` ended at `at` (now by default); a phase met again adds to its time. */
   lap(phase: ConnectPhase, at = performance.now()): void {
@@ -46,6 +50,7 @@ export class ConnectStopwatch {
       totalMs: round(this.lastEnd - this.startedAt),
       phases: this.phases.map(({ phase, ms }) => ({ phase, ms: round(ms) })),
       attempts: this.attempts,
+      offerInHandshake: this.offerInHandshake,
       link,
     };
   }
@@ -54,5 +59,6 @@ export class ConnectStopwatch {
 /** "12.3 ms: signaling 4.1, hello 0.9, …" for the debug log. */
 export function describeTimings(t: ConnectTimings): string {
   const steps = t.phases.map(({ phase, ms }) => `${phase} ${ms}`).join(", ");
-  return `${t.totalMs} ms over ${t.link} (${t.attempts} attempt(s)): ${steps}`;
+  const offer = t.offerInHandshake ? ", offer in the handshake" : "";
+  return `${t.totalMs} ms over ${t.link} (${t.attempts} attempt(s)${offer}): ${steps}`;
 }

@@ -22,6 +22,7 @@ import { wallClockMs } from "../util/clock.js";
 import { Emitter } from "../util/emitter.js";
 import { log } from "../util/log.js";
 import { ConnectStopwatch, type ConnectTimings, describeTimings } from "./connect-timings.js";
+import { HandshakeOffer } from "./handshake-offer.js";
 import { openRelay, openWebRtc, remaining, type Setup } from "./link-setup.js";
 
 const debug = log("client");
@@ -98,13 +99,18 @@ export class Connection extends Emitter<ConnectionEvents> {
     const watch = new ConnectStopwatch();
     const signaling = new SignalingClient();
     let connection: Connection | undefined;
+    // A relay-only policy needs the server's TURN credentials before it can offer.
+    const offer =
+      mode !== "relay" && d.iceTransportPolicy === "all"
+        ? await HandshakeOffer.make(d, instance, signaling)
+        : undefined;
     try {
       const handshake = {
         password: d.password,
         token: d.token,
         hello: { protocol: PROTOCOL_VERSION, instance },
       };
-      await signaling.connect(url, handshake, d.connectTimeoutMs);
+      await signaling.connect(url, handshake, d.connectTimeoutMs, offer && (() => offer.signals()));
       watch.lap("signaling");
       const hello = await signaling.hello(remaining(deadline));
       if (hello.protocol < OLDEST_PROTOCOL_VERSION || hello.protocol > PROTOCOL_VERSION) {
@@ -121,9 +127,17 @@ export class Connection extends Emitter<ConnectionEvents> {
       );
       watch.lap("hello");
       if (hello.protocol >= 3) connection.compareClocks();
-      await connection.openLink(mode, deadline, watch);
+      const answered = hello.offerAnswered ? offer?.take() : undefined;
+      if (answered) {
+        answered.setTimeoutMs(hello.linkTimeoutMs);
+        connection.current = answered;
+      } else {
+        offer?.drop("the server did not answer the handshake offer");
+      }
+      await connection.openLink(mode, deadline, watch, answered);
       return connection;
     } catch (err) {
+      offer?.drop("connect failed");
       connection?.close("connect failed");
       signaling.close();
       throw err;
@@ -186,8 +200,14 @@ export class Connection extends Emitter<ConnectionEvents> {
     measure().catch((err) => debug("%s clock comparison failed: %O", this.clientId, err));
   }
 
-  /** Sets up WebRTC, or the relay (mode "relay", or "auto" once WebRTC is out of time). */
-  private async openLink(mode: LinkMode, deadline: number, watch: ConnectStopwatch): Promise<void> {
+  /** Sets up WebRTC, or the relay (mode "relay", or "auto" once WebRTC is out of time).
+   * `answered`: the link of the handshake's offer, which the server answered. */
+  private async openLink(
+    mode: LinkMode,
+    deadline: number,
+    watch: ConnectStopwatch,
+    answered?: PeerLink,
+  ): Promise<void> {
     const d = this.d;
     const setup: Setup = {
       d,
@@ -227,6 +247,7 @@ export class Connection extends Emitter<ConnectionEvents> {
           iceServers,
           Math.min(deadline, Date.now() + budgetMs),
           budgetMs,
+          answered,
         );
       } catch (err) {
         // Signaling lost or refused: the relay would not do better.

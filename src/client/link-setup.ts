@@ -40,6 +40,7 @@ export async function openWebRtc(
   iceServers: IceServer[],
   deadline: number,
   budgetMs: number,
+  answered?: PeerLink,
 ): Promise<PeerLink> {
   const { d, signaling, clientId, linkOptions, watch } = setup;
   const engine = await loadEngine(d.engine);
@@ -47,20 +48,25 @@ export async function openWebRtc(
     watch.attempts = attempt;
     const pause = LINK_RETRY_DELAYS_MS[attempt - 1];
     const another = pause !== undefined && Date.now() + pause < deadline;
-    const link = new PeerLink(
-      clientId,
-      engine,
-      { iceServers, bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
-      linkOptions,
-    );
+    // The first attempt may be the handshake's offer, already answered and under way.
+    const fromHandshake = attempt === 1 && answered !== undefined;
+    if (fromHandshake) watch.offerInHandshake = true;
+    const link = fromHandshake
+      ? answered
+      : new PeerLink(
+          clientId,
+          engine,
+          { iceServers, bindAddress: d.iceBindAddress, iceTransportPolicy: d.iceTransportPolicy },
+          linkOptions,
+        );
     setup.use(link);
-    link.on("signal", (message) => signaling.sendSignal(message));
+    if (!fromHandshake) link.on("signal", (message) => signaling.sendSignal(message));
     const failure = await awaitOpen(
       link,
       signaling,
       deadline,
       `WebRTC link not open within ${budgetMs} ms`,
-      () => link.start(),
+      () => (fromHandshake ? Promise.resolve() : link.start()),
       another && engine.slowDtlsRetransmit ? stalledAfterMs(link) : undefined,
     );
     if (!failure) {
@@ -133,7 +139,7 @@ function awaitOpen(
   stallAfterMs?: () => number,
 ): Promise<{ error: ConduitError; message: string; final: boolean } | undefined> {
   return new Promise((resolve) => {
-    let lastState = "new";
+    let lastState = link.state;
     let started = false;
     const fail = (message: string, final: boolean, cause?: unknown, error?: ConduitError) => {
       cleanup();
@@ -153,11 +159,16 @@ function awaitOpen(
       resolve(undefined);
     };
     let stallTimer: ReturnType<typeof setTimeout> | undefined;
-    const offPhase = link.on("phase", (phase) => {
-      if (phase !== "ice" || !stallAfterMs) return;
+    const watchForStall = () => {
+      if (!stallAfterMs) return;
       const ms = Math.round(stallAfterMs());
       stallTimer = setTimeout(() => fail(`DTLS/SCTP not done ${ms} ms after ICE`, false), ms);
+    };
+    const offPhase = link.on("phase", (phase) => {
+      if (phase === "ice") watchForStall();
     });
+    // The handshake's offer may have got this far already.
+    if (link.setup.reached("ice")) watchForStall();
     const offState = link.on("state", (s) => {
       lastState = s;
     });

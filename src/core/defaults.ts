@@ -74,6 +74,9 @@ export const DEFAULT_RECONNECT = {
  * during connect(): five attempts in all, within the deadline. Three were spent in 0.6 s on a
  * loaded machine, and the client fell back to the relay with a direct path there. */
 export const LINK_RETRY_DELAYS_MS: readonly number[] = [50, 250, 500, 1000];
+/** The handshake waits at most this long for the offer to put in it (it is made in a few ms);
+ * past it the client connects without, and offers after hello. */
+export const HANDSHAKE_OFFER_WAIT_MS = 1000;
 /** A stream with overflow "wait": how long push() waits for a full subscriber to make room
  * before cutting it off. */
 export const DEFAULT_OVERFLOW_WAIT_MS = 10_000;

@@ -108,6 +108,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   private readonly lanes: Record<Delivery, Lane>;
   private closed = false;
   private isOpen = false;
+  private peerState: PeerState = "new";
   private keepalivesReceived = 0;
   private keepalive: Keepalive | undefined;
   private reportTimer: ReturnType<typeof setInterval> | undefined;
@@ -122,7 +123,7 @@ export class PeerLink extends Emitter<LinkEvents> {
     readonly id: string,
     engine: Engine,
     config: PeerConfig,
-    private readonly options: LinkOptions,
+    private options: LinkOptions,
   ) {
     super();
     this.engineName = engine.name;
@@ -150,6 +151,17 @@ export class PeerLink extends Emitter<LinkEvents> {
 
   get opened(): boolean {
     return this.isOpen;
+  }
+
+  /** The peer connection's last state. */
+  get state(): PeerState {
+    return this.peerState;
+  }
+
+  /** A link made before hello (the client's handshake offer) learns the agreed timeout. */
+  setTimeoutMs(timeoutMs: number): void {
+    this.options = { ...this.options, timeoutMs };
+    if (this.isOpen && !this.closed) this.startKeepalive();
   }
 
   /** Offerer side: sends the offer through the `signal` event. */
@@ -318,19 +330,23 @@ export class PeerLink extends Emitter<LinkEvents> {
       this.isOpen = true;
       this.reach("channels");
       debug("%s link open", this.id);
-      const timeoutMs = this.options.timeoutMs;
-      if (timeoutMs !== undefined) {
-        this.keepalive = new Keepalive(this.id, this.lanes.realtime.channel, timeoutMs, (why) =>
-          this.close(why),
-        );
-      }
+      this.startKeepalive();
       this.startReports();
       this.emit("open");
     }
   }
 
+  private startKeepalive(): void {
+    const timeoutMs = this.options.timeoutMs;
+    if (timeoutMs === undefined || this.keepalive) return;
+    this.keepalive = new Keepalive(this.id, this.lanes.realtime.channel, timeoutMs, (why) =>
+      this.close(why),
+    );
+  }
+
   private onState(state: PeerState): void {
     if (this.closed) return;
+    this.peerState = state;
     debug("%s peer state %s", this.id, state);
     this.emit("state", state);
     if (state === "failed" || state === "closed") this.close(`peer connection ${state}`);

@@ -14,7 +14,13 @@ export type LinkPhase = (typeof LINK_PHASES)[number];
  */
 export class SetupClock {
   private readonly startedAt = performance.now();
+  /** When the offer went out: at the start, or later for one held for the handshake. */
+  private offeredAt = this.startedAt;
   private readonly ends = new Map<LinkPhase, number>();
+
+  offerSent(): void {
+    this.offeredAt = performance.now();
+  }
 
   /** Notes that `phase` ended now; returns false if it had already. */
   reach(phase: LinkPhase): boolean {
@@ -27,10 +33,10 @@ export class SetupClock {
     return this.ends.has(phase);
   }
 
-  /** How long the offer/answer exchange took from the start, once done. */
+  /** How long the offer/answer exchange took from the offer going out, once done. */
   offerAnswerMs(): number | undefined {
     const at = this.ends.get("offer-answer");
-    return at === undefined ? undefined : at - this.startedAt;
+    return at === undefined ? undefined : at - this.offeredAt;
   }
 
   /** The steps that ended, in LINK_PHASES order, with when. */

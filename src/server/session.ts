@@ -4,7 +4,7 @@ import {
   PROTOCOL_VERSION,
 } from "../core/defaults.js";
 import { ConnectionError, ProtocolError } from "../core/errors.js";
-import type { Engine, IceServer, PeerConfig } from "../peer/engine.js";
+import type { Engine, IceServer, PeerConfig, SignalMessage } from "../peer/engine.js";
 import { type LinkStats, type PathReport, PeerLink } from "../peer/link.js";
 import { relayEngine } from "../peer/relay.js";
 import { EVENT_LINK_LOST, type RestartReply, type RestartRequest } from "../signaling/protocol.js";
@@ -73,6 +73,8 @@ export class ClientSession {
   private readonly restarts: number[] = [];
   private readonly peerConfig: PeerConfig;
   private readonly clientIceServers: IceServer[];
+  /** The offer in the client's handshake was answered (see answerHandshakeOffer). */
+  private handshakeOfferAnswered = false;
 
   constructor(
     private readonly signaling: ClientSignaling,
@@ -91,20 +93,19 @@ export class ClientSession {
     this.clientIceServers = ctx.iceServersFor(this.id);
     this.peerConfig = { ...ctx.peerConfig, iceServers: ctx.iceServersFor(`server-${this.id}`) };
     signaling.on("disconnect", () => this.close());
-    signaling.on("signal", (message) => {
-      if (message.kind === "description" && message.type === "offer") this.acceptOffer(message.sdp);
-      else if (this.link) this.link.applyRemote(message).catch((err) => this.peerError(err));
-    });
+    signaling.on("signal", (message) => this.applySignal(message));
     signaling.handle("hello", ({ protocol, instance }) => {
       this.clientStreams.instance = instance;
       // The newest both speak; a client older than OLDEST_PROTOCOL_VERSION refuses the reply.
       this.protocol = Math.min(protocol, PROTOCOL_VERSION);
+      this.answerHandshakeOffer();
       return {
         clientId: this.id,
         protocol: this.protocol,
         iceServers: this.clientIceServers,
         maxMessageBytes: ctx.maxMessageBytes,
         linkTimeoutMs: ctx.linkTimeoutMs,
+        ...(this.handshakeOfferAnswered ? { offerAnswered: true } : {}),
       };
     });
     signaling.handle("subscribe", ({ stream, wait, resume }) => {
@@ -184,6 +185,27 @@ export class ClientSession {
         "not-connected",
       );
     }
+  }
+
+  private applySignal(message: SignalMessage): void {
+    if (message.kind === "description" && message.type === "offer") this.acceptOffer(message.sdp);
+    else if (this.link) this.link.applyRemote(message).catch((err) => this.peerError(err));
+  }
+
+  /**
+   * Answers the offer a client put in its handshake, made before it knew this server's ICE
+   * servers: only when there are none to give it (TURN credentials are minted after
+   * authentication), and when the link speaks protocol 3 as that client assumed. The client
+   * then skips the offer/answer round trip after hello; otherwise it offers again.
+   */
+  private answerHandshakeOffer(): void {
+    const signals = this.signaling.takeHandshakeOffer();
+    if (!signals || this.clientIceServers.length > 0 || this.protocol < 3) return;
+    this.handshakeOfferAnswered = true;
+    // After the welcome has gone (it goes once this hello handler returns): the answer follows it.
+    setImmediate(() => {
+      if (!this.closed) for (const message of signals) this.applySignal(message);
+    });
   }
 
   private acceptOffer(sdp: string): void {

@@ -49,7 +49,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
 
   /**
    * Resolves once authenticated; rejects with AuthenticationError or ConnectionError. The
-   * `hello` rides in the handshake: see hello().
+   * `hello` rides in the handshake (see hello()), and the WebRTC `offer` if given (see
+   * client/handshake-offer.ts).
    */
   async connect(
     url: string,
@@ -59,10 +60,20 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       hello: Requests["hello"]["request"];
     },
     timeoutMs: number,
+    offer?: () => Promise<SignalMessage[] | undefined>,
   ): Promise<void> {
+    // Only what was given: an undefined field would be sent as null.
+    const auth = JSON.parse(JSON.stringify(handshake));
     const socket = io(url, {
-      // Only what was given: an undefined field would be sent as null.
-      auth: JSON.parse(JSON.stringify(handshake)),
+      // Socket.IO asks for it when it sends the handshake: the offer is made by then.
+      auth: offer
+        ? (send: (data: object) => void) => {
+            offer().then(
+              (signals) => send(signals ? { ...auth, offer: signals } : auth),
+              () => send(auth),
+            );
+          }
+        : auth,
       transports: ["websocket"],
       reconnection: false,
       timeout: timeoutMs,
@@ -73,27 +84,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       request: handshake.hello,
       welcome: new Promise((resolve) => socket.once(EVENT_WELCOME, resolve)),
     };
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", () => {
-        socket.off("connect_error");
-        resolve();
-      });
-      socket.once("connect_error", (err: ConnectError) => {
-        socket.close();
-        const code = err.data?.code;
-        if (code === "AUTH_FAILED" || code === "RATE_LIMITED" || code === "TOKEN_EXPIRED") {
-          reject(new AuthenticationError(err.message, code));
-        } else {
-          reject(
-            new ConnectionError(
-              `cannot reach signaling server at ${url}: ${connectFailure(err, timeoutMs)}`,
-              "unreachable",
-              { cause: err },
-            ),
-          );
-        }
-      });
-    });
+    // Before the connect: what follows it (the welcome, the answer to a handshake offer) can
+    // come in the same read, ahead of any continuation of this function.
     socket.on(EVENT_SIGNAL, (payload: unknown) => {
       try {
         this.emit("signal", parseSignal(payload));
@@ -121,6 +113,27 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         ? new AuthenticationError("the token expired", "TOKEN_EXPIRED")
         : new ConnectionError(`connection to the server was lost (${reason})`, "lost");
       this.emit("disconnect", tokenExpired ? "token expired" : String(reason), error);
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => {
+        socket.off("connect_error");
+        resolve();
+      });
+      socket.once("connect_error", (err: ConnectError) => {
+        socket.close();
+        const code = err.data?.code;
+        if (code === "AUTH_FAILED" || code === "RATE_LIMITED" || code === "TOKEN_EXPIRED") {
+          reject(new AuthenticationError(err.message, code));
+        } else {
+          reject(
+            new ConnectionError(
+              `cannot reach signaling server at ${url}: ${connectFailure(err, timeoutMs)}`,
+              "unreachable",
+              { cause: err },
+            ),
+          );
+        }
+      });
     });
   }
 

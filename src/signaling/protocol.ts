@@ -6,6 +6,7 @@
 import * as z from "zod/mini";
 import {
   MAX_CANDIDATE_LENGTH,
+  MAX_HELD_CANDIDATES,
   MAX_SDP_LENGTH,
   MAX_SUBSCRIPTIONS_PER_CLIENT,
 } from "../core/defaults.js";
@@ -21,6 +22,8 @@ export interface HelloReply {
   maxMessageBytes: number;
   /** A WebRTC link silent this long is dead (both ends send keepalives; see PeerLink). */
   linkTimeoutMs: number;
+  /** The offer in the handshake was answered: its answer follows as a `signal`. */
+  offerAnswered?: boolean;
 }
 export interface SubscribeRequest {
   stream: string;
@@ -238,6 +241,23 @@ export function parseRelayFrame(
     throw new ProtocolError(`relay frame of ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
   }
   return [lane, bytes];
+}
+
+/** The handshake's `offer`: the offer, then the candidates gathered when it was sent. */
+export function parseHandshakeOffer(payload: unknown): SignalMessage[] {
+  if (!Array.isArray(payload) || payload.length === 0 || payload.length > 1 + MAX_HELD_CANDIDATES) {
+    throw new ProtocolError(
+      `handshake offer: a list of 1 to ${1 + MAX_HELD_CANDIDATES} signals expected`,
+    );
+  }
+  const [offer, ...candidates] = payload.map(parseSignal);
+  if (offer?.kind !== "description" || offer.type !== "offer") {
+    throw new ProtocolError("handshake offer: the first signal must be the offer");
+  }
+  if (candidates.some((c) => c.kind !== "candidate")) {
+    throw new ProtocolError("handshake offer: only candidates may follow the offer");
+  }
+  return [offer, ...candidates];
 }
 
 export function parseSignal(payload: unknown): SignalMessage {

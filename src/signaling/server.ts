@@ -19,6 +19,7 @@ import {
   EVENT_SIGNAL,
   EVENT_TOKEN_EXPIRED,
   EVENT_WELCOME,
+  parseHandshakeOffer,
   parseRelayFrame,
   parseRequest,
   parseSignal,
@@ -125,6 +126,23 @@ export class ClientSignaling extends Emitter<ConnectionEvents> {
     const early = (this.socket.handshake.auth as { hello?: unknown } | undefined)?.hello;
     if (name === "hello" && early !== undefined) {
       void this.answer(name, handler, early, (reply) => this.notify(EVENT_WELCOME, reply));
+    }
+  }
+
+  /**
+   * The offer the client put in its handshake (with the candidates gathered by then), once:
+   * later calls return undefined. A malformed one is a violation, and is not answered.
+   */
+  takeHandshakeOffer(): SignalMessage[] | undefined {
+    const auth = (this.socket.handshake.auth ?? {}) as { offer?: unknown };
+    const offer = auth.offer;
+    if (offer === undefined) return undefined;
+    auth.offer = undefined;
+    try {
+      return parseHandshakeOffer(offer);
+    } catch (err) {
+      this.violation("handshake offer", err);
+      return undefined;
     }
   }
 

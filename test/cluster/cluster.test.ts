@@ -60,6 +60,8 @@ describe("cluster on NATS", () => {
       ["local-to-a", "a"],
       ["video", "b"],
     ]);
+    // B hears of A's stream in its own time: A's viewer seeing both says nothing of B.
+    await until(() => b.streams.listStreams().length === 2, "B's list");
     expect(
       b.streams
         .listStreams()
