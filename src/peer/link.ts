@@ -153,15 +153,14 @@ export class PeerLink extends Emitter<LinkEvents> {
     return this.isOpen;
   }
 
-  /** The peer connection's last state. */
   get state(): PeerState {
     return this.peerState;
   }
 
-  /** A link made before hello (the client's handshake offer) learns the agreed timeout. */
+  /** A link made before hello (the client's handshake offer) learns the agreed timeout; it
+   * cannot be open yet: the server sends its answer after the hello reply. */
   setTimeoutMs(timeoutMs: number): void {
     this.options = { ...this.options, timeoutMs };
-    if (this.isOpen && !this.closed) this.startKeepalive();
   }
 
   /** Offerer side: sends the offer through the `signal` event. */
@@ -330,18 +329,15 @@ export class PeerLink extends Emitter<LinkEvents> {
       this.isOpen = true;
       this.reach("channels");
       debug("%s link open", this.id);
-      this.startKeepalive();
+      const timeoutMs = this.options.timeoutMs;
+      if (timeoutMs !== undefined) {
+        this.keepalive = new Keepalive(this.id, this.lanes.realtime.channel, timeoutMs, (why) =>
+          this.close(why),
+        );
+      }
       this.startReports();
       this.emit("open");
     }
-  }
-
-  private startKeepalive(): void {
-    const timeoutMs = this.options.timeoutMs;
-    if (timeoutMs === undefined || this.keepalive) return;
-    this.keepalive = new Keepalive(this.id, this.lanes.realtime.channel, timeoutMs, (why) =>
-      this.close(why),
-    );
   }
 
   private onState(state: PeerState): void {

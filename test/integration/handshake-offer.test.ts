@@ -102,7 +102,10 @@ describe("the offer in the handshake", () => {
         connected = await connectClient(res, server, engine);
       });
       const timings = connected.client.connectStats();
-      expect(timings).toMatchObject({ link: "webrtc", offerInHandshake: true });
+      expect(timings, JSON.stringify(timings)).toMatchObject({
+        link: "webrtc",
+        offerInHandshake: true,
+      });
       // A setup lost to a race (see link-setup.ts) is offered again the usual way: one offer
       // per attempt, the first the handshake's.
       const attempts = timings?.attempts ?? 0;
