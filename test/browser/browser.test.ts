@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { staticFiles } from "../../examples/static-files.js";
 import {
   type ClientOptions,
+  type ConnectTimings,
   Server,
   ServerDescriptor,
   type ServerOptions,
@@ -154,10 +155,12 @@ describe("browser client in Chromium", () => {
              seen.push(m.n);
              if (m.n === ${FRAMES}) break;
            }
-           return { seen, bad };`,
+           return { seen, bad, timings: client.connectStats() };`,
         ),
-      )) as { seen: number[]; bad: number };
+      )) as { seen: number[]; bad: number; timings: ConnectTimings };
       expect(result.bad).toBe(0);
+      // The page's offer rode in the handshake (this server has no TURN to hand out first).
+      expect(result.timings).toMatchObject({ link: "webrtc", offerInHandshake: true });
       if (delivery === "reliable") {
         expect(result.seen).toEqual(Array.from({ length: FRAMES }, (_, i) => i + 1));
       } else {
