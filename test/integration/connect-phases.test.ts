@@ -2,10 +2,9 @@
 // log; and a setup whose DTLS handshake stalls after ICE is started again instead of waiting
 // for OpenSSL's 1 s retransmission.
 import { execFileSync } from "node:child_process";
-import { format } from "node:util";
-import createDebug from "debug";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ConnectTimings } from "../../src/index.js";
+import { logged } from "../helpers/debug-log.js";
 import { childEnv, connectClient, ENGINES, Resources, startServer } from "../helpers/net.js";
 import { createNamespace, requireRoot } from "../helpers/netns.js";
 import { lineMatching, runTs } from "../helpers/process.js";
@@ -25,22 +24,6 @@ function expectConsistent(t: ConnectTimings | undefined): asserts t is ConnectTi
   const sum = t.phases.reduce((total, { ms }) => total + ms, 0);
   // Each figure is rounded to 0.1 ms.
   expect(Math.abs(sum - t.totalMs)).toBeLessThan(0.05 * (t.phases.length + 1));
-}
-
-/** The debug log's lines of `namespace` while `run` runs. */
-async function logged(namespace: string, run: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const previous = createDebug.disable();
-  const previousLog = createDebug.log;
-  createDebug.enable(namespace);
-  createDebug.log = (...args: unknown[]) => lines.push(format(...args));
-  try {
-    await run();
-  } finally {
-    createDebug.log = previousLog;
-    createDebug.enable(previous);
-  }
-  return lines;
 }
 
 describe("connect phases", () => {

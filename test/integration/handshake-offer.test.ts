@@ -1,33 +1,16 @@
 // The client's WebRTC offer rides in the Socket.IO handshake (docs/PROTOCOL.md §2): a server
 // with no ICE servers to hand out answers it at once; one with TURN credentials declines it and
 // the client offers again after hello; a malformed one is counted and not answered.
-import { format } from "node:util";
-import createDebug from "debug";
 import type { Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EnginePeer, SignalMessage } from "../../src/peer/engine.js";
 import { loadEngine } from "../../src/peer/engines.js";
+import { logged } from "../helpers/debug-log.js";
 import { connectClient, ENGINES, PASSWORD, Resources, startServer, until } from "../helpers/net.js";
 import { rawSocket } from "../helpers/raw-socket.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
-
-/** The conduit:peer debug lines while `run` runs (client and server share this process). */
-async function peerLog(run: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const previous = createDebug.disable();
-  const previousLog = createDebug.log;
-  createDebug.enable("conduit:peer");
-  createDebug.log = (...args: unknown[]) => lines.push(format(...args));
-  try {
-    await run();
-  } finally {
-    createDebug.log = previousLog;
-    createDebug.enable(previous);
-  }
-  return lines;
-}
 
 /** A message pushed on the server reaches the client over the link. */
 async function expectDataFlows(
@@ -98,7 +81,7 @@ describe("the offer in the handshake", () => {
     it(`is answered at once by a server without TURN: one offer, no round trip after hello (${engine})`, async () => {
       const { server, streams } = await startServer(res, engine);
       let connected!: Awaited<ReturnType<typeof connectClient>>;
-      const lines = await peerLog(async () => {
+      const lines = await logged("conduit:peer", async () => {
         connected = await connectClient(res, server, engine);
       });
       const timings = connected.client.connectStats();
@@ -122,7 +105,7 @@ describe("the offer in the handshake", () => {
       turn: { urls: ["turn:127.0.0.1:9"], secret: "shared", ttlSeconds: 60 },
     });
     let connected!: Awaited<ReturnType<typeof connectClient>>;
-    const lines = await peerLog(async () => {
+    const lines = await logged("conduit:peer", async () => {
       connected = await connectClient(res, server, "node-datachannel");
     });
     expect(connected.client.connectStats()).toMatchObject({
