@@ -1,8 +1,14 @@
 // The conformance suite every engine adapter passes, including mixed pairs.
 import { afterEach, describe, expect, it } from "vitest";
-import { HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_FRAME_BYTES } from "../../src/core/defaults.js";
+import {
+  HIGH_WATER_BYTES,
+  LINK_RETRY_DELAYS_MS,
+  LOW_WATER_BYTES,
+  MAX_FRAME_BYTES,
+} from "../../src/core/defaults.js";
 import type {
   ChannelHandlers,
+  ChannelSpec,
   EngineChannel,
   EngineName,
   EnginePeer,
@@ -30,9 +36,25 @@ interface Side {
   onLow?: () => void;
 }
 
-/** Two peers on loopback with one negotiated channel, signaled in-process. */
+/** Two peers on loopback with one negotiated channel, signaled in-process. libdatachannel now
+ * and then fails a handshake outright under load (see client/link-setup.ts): a pair whose
+ * peer connection fails is made again from fresh peers, on the Client's schedule. */
 async function pair(offerer: EngineName, answerer: EngineName, spec = CHANNEL_SPECS.reliable) {
+  for (let attempt = 0; ; attempt++) {
+    const made = await tryPair(offerer, answerer, spec);
+    if (made) return made;
+    const pause = LINK_RETRY_DELAYS_MS[attempt];
+    if (pause === undefined) throw new Error(`${offerer} → ${answerer}: no setup opened`);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+async function tryPair(offerer: EngineName, answerer: EngineName, spec: ChannelSpec) {
   const sides: Side[] = [];
+  let failed!: () => void;
+  const failure = new Promise<undefined>((r) => {
+    failed = () => r(undefined);
+  });
   for (const [i, name] of [offerer, answerer].entries()) {
     const engine = await loadEngine(name);
     const side = { messages: [] } as unknown as Side;
@@ -46,7 +68,9 @@ async function pair(offerer: EngineName, answerer: EngineName, spec = CHANNEL_SP
     });
     side.peer = engine.createPeer(`${name}-${i}`, config, {
       signal: (m) => setImmediate(() => void sides[1 - i]?.peer.applyRemote(m)),
-      stateChange: () => {},
+      stateChange: (state) => {
+        if (state === "failed") failed();
+      },
       iceConnected: () => {},
       dtlsConnected: () => {},
     });
@@ -62,8 +86,12 @@ async function pair(offerer: EngineName, answerer: EngineName, spec = CHANNEL_SP
   }
   const [a, b] = sides as [Side, Side];
   await a.peer.startOffer();
-  await Promise.all([a.opened, b.opened]);
-  return { a, b };
+  const made = await Promise.race([
+    Promise.all([a.opened, b.opened]).then(() => ({ a, b })),
+    failure,
+  ]);
+  if (!made) for (const side of sides) side.peer.close();
+  return made;
 }
 
 const PAIRS: [EngineName, EngineName][] = [
