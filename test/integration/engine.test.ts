@@ -67,7 +67,8 @@ async function tryPair(offerer: EngineName, answerer: EngineName, spec: ChannelS
       close = r;
     });
     side.peer = engine.createPeer(`${name}-${i}`, config, {
-      signal: (m) => setImmediate(() => void sides[1 - i]?.peer.applyRemote(m)),
+      // A peer libdatachannel has failed refuses later candidates: that is this pair failing.
+      signal: (m) => setImmediate(() => sides[1 - i]?.peer.applyRemote(m).catch(failed)),
       stateChange: (state) => {
         if (state === "failed") failed();
       },
