@@ -16,6 +16,8 @@ import {
   type SignalMessage,
 } from "./engine.js";
 import { iceUrls, parseIceUrl } from "./ice-servers.js";
+import { NdcRtpLane } from "./ndc-rtp-lane.js";
+import { RTP_LANE_MID } from "./rtp-lane-sdp.js";
 
 const debug = log("peer");
 
@@ -71,6 +73,7 @@ class NdcPeer implements EnginePeer {
   private readonly candidates = new CandidateQueue();
   private closed = false;
   private readonly channels: nodeDataChannel.DataChannel[] = [];
+  private rtpLane: NdcRtpLane | undefined;
 
   constructor(
     private readonly id: string,
@@ -105,6 +108,17 @@ class NdcPeer implements EnginePeer {
         if (PEER_STATES.has(state)) handlers.stateChange(state as PeerState);
       }, onError),
     );
+    // Answerer: the offer's RTP lane (the section stays, unread, when no lane was created).
+    this.pc.onTrack(
+      guard((track: nodeDataChannel.Track) => {
+        if (track.mid() === RTP_LANE_MID) this.rtpLane?.attach(track);
+      }, onError),
+    );
+  }
+
+  createRtpLane(message: (piece: Uint8Array) => void): NdcRtpLane {
+    this.rtpLane = new NdcRtpLane(this.id, message);
+    return this.rtpLane;
   }
 
   createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel {
@@ -146,6 +160,7 @@ class NdcPeer implements EnginePeer {
   }
 
   async startOffer(): Promise<void> {
+    this.rtpLane?.addTo(this.pc);
     this.pc.setLocalDescription("offer");
   }
 
@@ -171,6 +186,7 @@ class NdcPeer implements EnginePeer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.rtpLane?.close();
     // Each channel first: a channel left to the peer's close kept its callbacks (and so the
     // process) alive now and then (node-datachannel; seen as a process that would not exit).
     for (const dc of this.channels) {
