@@ -78,7 +78,7 @@ export interface EngineChannel {
  * control. Open only when both ends' engines carry it. */
 export interface EngineRtpLane {
   isOpen(): boolean;
-  /** One piece, one packet. */
+  /** One piece frame (or report), one packet. */
   send(piece: Uint8Array): void;
   /** An empty packet: the other end sends on the lane only once it has heard this end on it
    * (an answerer older than the lane takes the section but never reads it). */

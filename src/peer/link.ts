@@ -320,6 +320,8 @@ export class PeerLink extends Emitter<LinkEvents> {
   private sendReport(feedback: PathFeedback): void {
     const { channel, rtp } = this.lanes.realtime;
     try {
+      // A report counts the pieces sent before it: it goes the way they went, behind them.
+      if (rtp?.isOpen()) return rtp.send(feedback.nextReport());
       rtp?.hello();
       if (channel.isOpen()) channel.send(feedback.nextReport());
     } catch (err) {

@@ -88,6 +88,9 @@ export class NdcRtpLane implements EngineRtpLane {
   private receive(packet: Buffer): void {
     const payload = rtpPayload(packet, RTP_LANE_PAYLOAD_TYPE);
     if (!payload) return;
+    // The first packet heard is answered at once: this end's hello on open may have come
+    // before the other end's track was open to take it.
+    if (!this.heard) this.hello();
     this.heard = true;
     if (payload.byteLength === 0) return;
     this.packetsReceived++;

@@ -84,9 +84,10 @@ export class RealtimePacer {
         this.rate = Number.POSITIVE_INFINITY;
         return;
       }
-      // Lossy or not yet known: doubling goes on until the path queues.
+      // Not yet known, or lossy on the RTP lane: doubling goes on until the path queues.
       const queued = loss > 0 && queueDelayMs !== undefined && queueDelayMs > TARGET_QUEUE_MS;
-      if (!queued && !heavyLoss) {
+      const known = sampleLoss !== undefined && !this.keepsPacing;
+      if (!known && !queued && !heavyLoss) {
         this.grow(queueDelayMs, deliveredBytesPerSecond, START_INCREASE);
         return;
       }

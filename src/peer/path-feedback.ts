@@ -39,6 +39,7 @@ const PACKET_BYTES = PIECE_HEADER_BYTES + PIECE_BYTES;
 const LOSS_DECAY = 0.85;
 /** The loss repair is planned for on a long path before the first loss sample. */
 const START_LOSS = 0.02;
+const RTP_LANE_LOSS = 0.005;
 /** Echo samples kept; the one with the shortest round trip gives the clock offset. */
 const CLOCK_SAMPLES = 50;
 
@@ -150,10 +151,14 @@ export class PathFeedback {
 
   /** Share of pieces lost to plan repair for. Before the first loss sample, on a long path
    * (the pacer paces its start), at least START_LOSS: else the first second of frames goes
-   * without repair, and across a lossy path most of them are lost. */
+   * without repair, and across a lossy path most of them are lost. On the RTP lane, at least
+   * RTP_LANE_LOSS: nothing there is sent again, so one packet lost anywhere on the way (the
+   * path, a socket, the engine) costs its message unless repair covers it. */
   get loss(): number {
-    const unsampled = !this.lossSampled && Number.isFinite(this.pacer.bytesPerSecond);
-    return unsampled ? Math.max(START_LOSS, this.lossEstimate) : this.lossEstimate;
+    const paced = Number.isFinite(this.pacer.bytesPerSecond);
+    if (paced && !this.lossSampled) return Math.max(START_LOSS, this.lossEstimate);
+    if (paced && this.pacer.keepsPacing) return Math.max(RTP_LANE_LOSS, this.lossEstimate);
+    return this.lossEstimate;
   }
 
   /** How old a message the other end sent at `sentAt` (its clock) is now; undefined until

@@ -1,6 +1,6 @@
 import { BoundedQueue } from "../util/bounded-queue.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
-import { withHeldMs } from "../wire/pieces.js";
+import { PIECE_BYTES, PIECE_HEADER_BYTES, withHeldMs } from "../wire/pieces.js";
 import type { EngineChannel, EngineRtpLane } from "./engine.js";
 import type { RealtimePacer } from "./pacer.js";
 
@@ -140,6 +140,8 @@ const PACED_ENGINE_MIN_BYTES = 16 * 1024;
  * pacing rate (and at least this many bytes: two full pieces). */
 const RTP_BURST_MS = 5;
 const RTP_BURST_MIN_BYTES = 2400;
+/** The largest piece frame the RTP lane takes: one cut to fit a packet. */
+const RTP_PIECE_MAX_BYTES = PIECE_HEADER_BYTES + PIECE_BYTES;
 
 /** Bytes handed on faster than the pacing rate, as if queued and draining at that rate. */
 class Backlog {
@@ -272,7 +274,12 @@ export class ChannelSender {
       const buffered = this.channel.bufferedAmount();
       if (buffered >= this.highWater) return "full";
       const rate = this.coded?.pacer.bytesPerSecond ?? Number.POSITIVE_INFINITY;
-      const viaRtp = Number.isFinite(rate) && this.rtpLane?.isOpen() === true;
+      const frame = current.frames[current.next] as Uint8Array;
+      // A piece cut for a clean path (as large as a frame) is too large for one packet.
+      const viaRtp =
+        Number.isFinite(rate) &&
+        frame.byteLength <= RTP_PIECE_MAX_BYTES &&
+        this.rtpLane?.isOpen() === true;
       // The RTP lane has no buffer to fill: what it was given drains at the pacing rate, in
       // bursts of at most RTP_BURST_MS.
       const queued = viaRtp ? this.rtpBacklog.bytes(rate) : buffered;
@@ -281,17 +288,17 @@ export class ChannelSender {
         : Math.max(PACED_ENGINE_MIN_BYTES, (rate * PACED_ENGINE_MS) / 1000);
       // Below the low-water mark no drain event comes: the pacer's timer waits instead.
       if (queued >= limit) return { waitMs: Math.ceil(((queued - limit) / rate) * 1000) + 1 };
-      let frame = current.frames[current.next++] as Uint8Array;
+      current.next++;
       const heldMs = current.stampHeld ? performance.now() - current.message.createdAt : 0;
-      if (heldMs >= 1) frame = withHeldMs(frame, heldMs);
+      const stamped = heldMs >= 1 ? withHeldMs(frame, heldMs) : frame;
       if (viaRtp) {
-        this.rtpLane?.send(frame);
-        this.rtpBacklog.add(frame.byteLength, rate);
+        this.rtpLane?.send(stamped);
+        this.rtpBacklog.add(stamped.byteLength, rate);
       } else {
-        this.channel.send(frame);
+        this.channel.send(stamped);
       }
       // Counted as it goes to the engine: a report sent now follows it on the channel.
-      this.coded?.sent(frame);
+      this.coded?.sent(stamped);
     }
     target.finish();
     return "sent";

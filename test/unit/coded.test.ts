@@ -343,8 +343,9 @@ describe("queueing delay and pacing", () => {
     expect(pacer.bytesPerSecond).toBeLessThanOrEqual(2_000_000);
   });
 
-  it("across a lossy path the start goes on doubling until the path queues", () => {
+  it("on the RTP lane, across a lossy path the start goes on doubling until the path queues", () => {
     const pacer = new RealtimePacer();
+    pacer.keepsPacing = true;
     pacer.roundTrip(50);
     pacer.onReport(5, 10_000_000, 0.02, 0.02); // lossy, no queue: still starting
     expect(pacer.bytesPerSecond).toBe((2 * 32 * 1024) / 0.05);
