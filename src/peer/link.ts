@@ -321,9 +321,9 @@ export class PeerLink extends Emitter<LinkEvents> {
     const { channel, rtp } = this.lanes.realtime;
     try {
       // A report counts the pieces sent before it: it goes the way they went, behind them.
-      if (rtp?.isOpen()) return rtp.send(feedback.nextReport());
-      rtp?.hello();
-      if (channel.isOpen()) channel.send(feedback.nextReport());
+      if (rtp?.isOpen()) rtp.send(feedback.nextReport());
+      else if (channel.isOpen()) channel.send(feedback.nextReport());
+      if (!rtp?.isOpen()) rtp?.hello();
     } catch (err) {
       debug("%s report failed: %O", this.id, err);
     }
