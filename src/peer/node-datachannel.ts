@@ -17,7 +17,7 @@ import {
 } from "./engine.js";
 import { iceUrls, parseIceUrl } from "./ice-servers.js";
 import { NdcRtpLane } from "./ndc-rtp-lane.js";
-import { RTP_LANE_MID } from "./rtp-lane-sdp.js";
+import { RTP_LANE_MID, RtpLaneRejection } from "./rtp-lane-sdp.js";
 
 const debug = log("peer");
 
@@ -33,6 +33,11 @@ if (ndcLevel) {
 // (2 MiB made the realtime capacity advice overshoot on a lossy path, and bulk unsteady,
 // 9.5–27 MB/s). Process-wide: set before any peer exists.
 nodeDataChannel.setSctpSettings({ recvBufferSize: SCTP_RECEIVE_BUFFER_BYTES });
+/** On Node 24 a process whose peers negotiated a media section does not exit once they have
+ * all closed (on Node 20 and 22 it does: see the lifecycle test): there the RTP lane is
+ * neither offered nor accepted. */
+export const RTP_LANE_SUPPORTED = Number(process.versions.node.split(".")[0]) < 24;
+
 const PEER_STATES = new Set<string>([
   "new",
   "connecting",
@@ -74,6 +79,8 @@ class NdcPeer implements EnginePeer {
   private closed = false;
   private readonly channels: nodeDataChannel.DataChannel[] = [];
   private rtpLane: NdcRtpLane | undefined;
+  /** Where the RTP lane is not supported, an offer's is answered rejected. */
+  private readonly rtpLaneRejection = RTP_LANE_SUPPORTED ? undefined : new RtpLaneRejection();
 
   constructor(
     private readonly id: string,
@@ -89,8 +96,11 @@ class NdcPeer implements EnginePeer {
     const onError = (err: unknown) => debug("%s callback error: %O", id, err);
     this.pc.onLocalDescription(
       guard((sdp: string, type: string) => {
-        if (type === "offer" || type === "answer")
-          handlers.signal({ kind: "description", type, sdp });
+        if (type === "offer") handlers.signal({ kind: "description", type, sdp });
+        if (type === "answer") {
+          const answer = this.rtpLaneRejection?.giveAnswer(sdp) ?? sdp;
+          handlers.signal({ kind: "description", type, sdp: answer });
+        }
       }, onError),
     );
     this.pc.onLocalCandidate(
@@ -116,8 +126,8 @@ class NdcPeer implements EnginePeer {
     );
   }
 
-  createRtpLane(message: (piece: Uint8Array) => void): NdcRtpLane {
-    this.rtpLane = new NdcRtpLane(this.id, message);
+  createRtpLane(message: (piece: Uint8Array) => void): NdcRtpLane | undefined {
+    if (RTP_LANE_SUPPORTED) this.rtpLane = new NdcRtpLane(this.id, message);
     return this.rtpLane;
   }
 
@@ -166,15 +176,19 @@ class NdcPeer implements EnginePeer {
 
   async applyRemote(message: SignalMessage): Promise<void> {
     if (this.closed) return;
+    const mid = (m: string) => this.rtpLaneRejection?.candidateMid(m) ?? m;
     if (message.kind === "candidate") {
       if (!this.candidates.hold(message.candidate, message.mid)) {
-        this.pc.addRemoteCandidate(message.candidate, message.mid);
+        this.pc.addRemoteCandidate(message.candidate, mid(message.mid));
       }
       return;
     }
-    this.pc.setRemoteDescription(message.sdp, message.type);
-    if (message.type === "offer") this.pc.setLocalDescription("answer");
-    for (const c of this.candidates.release()) this.pc.addRemoteCandidate(c.candidate, c.mid);
+    const offer = message.type === "offer";
+    const sdp =
+      offer && this.rtpLaneRejection ? this.rtpLaneRejection.takeOffer(message.sdp) : message.sdp;
+    this.pc.setRemoteDescription(sdp, message.type);
+    if (offer) this.pc.setLocalDescription("answer");
+    for (const c of this.candidates.release()) this.pc.addRemoteCandidate(c.candidate, mid(c.mid));
   }
 
   viaTurn(): boolean | undefined {
