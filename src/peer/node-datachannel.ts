@@ -16,8 +16,6 @@ import {
   type SignalMessage,
 } from "./engine.js";
 import { iceUrls, parseIceUrl } from "./ice-servers.js";
-import { NdcRtpLane } from "./ndc-rtp-lane.js";
-import { RTP_LANE_MID, RtpLaneRejection } from "./rtp-lane-sdp.js";
 
 const debug = log("peer");
 
@@ -33,11 +31,6 @@ if (ndcLevel) {
 // (2 MiB made the realtime capacity advice overshoot on a lossy path, and bulk unsteady,
 // 9.5–27 MB/s). Process-wide: set before any peer exists.
 nodeDataChannel.setSctpSettings({ recvBufferSize: SCTP_RECEIVE_BUFFER_BYTES });
-/** On Node 24 a process whose peers negotiated a media section does not exit once they have
- * all closed (on Node 20 and 22 it does: see the lifecycle test): there the RTP lane is
- * neither offered nor accepted. */
-export const RTP_LANE_SUPPORTED = Number(process.versions.node.split(".")[0]) < 24;
-
 const PEER_STATES = new Set<string>([
   "new",
   "connecting",
@@ -78,9 +71,6 @@ class NdcPeer implements EnginePeer {
   private readonly candidates = new CandidateQueue();
   private closed = false;
   private readonly channels: nodeDataChannel.DataChannel[] = [];
-  private rtpLane: NdcRtpLane | undefined;
-  /** Where the RTP lane is not supported, an offer's is answered rejected. */
-  private readonly rtpLaneRejection = RTP_LANE_SUPPORTED ? undefined : new RtpLaneRejection();
 
   constructor(
     private readonly id: string,
@@ -96,11 +86,8 @@ class NdcPeer implements EnginePeer {
     const onError = (err: unknown) => debug("%s callback error: %O", id, err);
     this.pc.onLocalDescription(
       guard((sdp: string, type: string) => {
-        if (type === "offer") handlers.signal({ kind: "description", type, sdp });
-        if (type === "answer") {
-          const answer = this.rtpLaneRejection?.giveAnswer(sdp) ?? sdp;
-          handlers.signal({ kind: "description", type, sdp: answer });
-        }
+        if (type === "offer" || type === "answer")
+          handlers.signal({ kind: "description", type, sdp });
       }, onError),
     );
     this.pc.onLocalCandidate(
@@ -118,17 +105,6 @@ class NdcPeer implements EnginePeer {
         if (PEER_STATES.has(state)) handlers.stateChange(state as PeerState);
       }, onError),
     );
-    // Answerer: the offer's RTP lane (the section stays, unread, when no lane was created).
-    this.pc.onTrack(
-      guard((track: nodeDataChannel.Track) => {
-        if (track.mid() === RTP_LANE_MID) this.rtpLane?.attach(track);
-      }, onError),
-    );
-  }
-
-  createRtpLane(message: (piece: Uint8Array) => void): NdcRtpLane | undefined {
-    if (RTP_LANE_SUPPORTED) this.rtpLane = new NdcRtpLane(this.id, message);
-    return this.rtpLane;
   }
 
   createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel {
@@ -170,25 +146,20 @@ class NdcPeer implements EnginePeer {
   }
 
   async startOffer(): Promise<void> {
-    this.rtpLane?.addTo(this.pc);
     this.pc.setLocalDescription("offer");
   }
 
   async applyRemote(message: SignalMessage): Promise<void> {
     if (this.closed) return;
-    const mid = (m: string) => this.rtpLaneRejection?.candidateMid(m) ?? m;
     if (message.kind === "candidate") {
       if (!this.candidates.hold(message.candidate, message.mid)) {
-        this.pc.addRemoteCandidate(message.candidate, mid(message.mid));
+        this.pc.addRemoteCandidate(message.candidate, message.mid);
       }
       return;
     }
-    const offer = message.type === "offer";
-    const sdp =
-      offer && this.rtpLaneRejection ? this.rtpLaneRejection.takeOffer(message.sdp) : message.sdp;
-    this.pc.setRemoteDescription(sdp, message.type);
-    if (offer) this.pc.setLocalDescription("answer");
-    for (const c of this.candidates.release()) this.pc.addRemoteCandidate(c.candidate, mid(c.mid));
+    this.pc.setRemoteDescription(message.sdp, message.type);
+    if (message.type === "offer") this.pc.setLocalDescription("answer");
+    for (const c of this.candidates.release()) this.pc.addRemoteCandidate(c.candidate, c.mid);
   }
 
   viaTurn(): boolean | undefined {
@@ -200,7 +171,6 @@ class NdcPeer implements EnginePeer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.rtpLane?.close();
     // Each channel first: a channel left to the peer's close kept its callbacks (and so the
     // process) alive now and then (node-datachannel; seen as a process that would not exit).
     for (const dc of this.channels) {

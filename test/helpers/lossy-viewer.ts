@@ -32,13 +32,7 @@ function receive(m: FrameMessage): void {
 }
 
 let conduit:
-  | {
-      lost: number;
-      expired: number;
-      ageP99?: number | undefined;
-      rebuilt?: number | undefined;
-      rtpPacketsReceived?: number | undefined;
-    }
+  | { lost: number; expired: number; ageP99?: number | undefined; rebuilt?: number | undefined }
   | undefined;
 if (env.MODE === "socket.io") {
   const socket = io(`http://${env.SERVER_HOST}:${env.SERVER_PORT}`, { transports: ["websocket"] });
@@ -63,8 +57,7 @@ if (env.MODE === "socket.io") {
   for await (const m of subscription) receive(m as FrameMessage);
   const { lost, expired, ageMs } = subscription.stats;
   const rebuilt = client.linkStats()?.lanes.realtime.messagesRebuilt;
-  const rtpPacketsReceived = client.linkStats()?.rtpLane?.packetsReceived;
-  conduit = { lost, expired, ageP99: ageMs?.p99, rebuilt, rtpPacketsReceived };
+  conduit = { lost, expired, ageP99: ageMs?.p99, rebuilt };
   // The result first: the sender waits for it, not for the link's teardown.
   printResult();
   await client.close();
