@@ -2,11 +2,11 @@
 // connects first, waits for its ClientHello instead of sending one the offerer may not yet be
 // able to take (which cost a 1 s DTLS retransmission on about every other connection).
 import { afterEach, describe, expect, it } from "vitest";
-import { LINK_RETRY_DELAYS_MS } from "../../src/core/defaults.js";
 import type { EngineName, SignalMessage } from "../../src/peer/engine.js";
 import { loadEngine } from "../../src/peer/engines.js";
 import { PeerLink } from "../../src/peer/link.js";
 import { ENGINES, Resources } from "../helpers/net.js";
+import { retrySetup } from "../helpers/setup-retry.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -17,12 +17,13 @@ function setupOf(message: SignalMessage | undefined): string | undefined {
   return message?.kind === "description" ? /^a=setup:(\w+)/m.exec(message.sdp)?.[1] : undefined;
 }
 
-/** Two links, the first offering to the second: "open" once both are, or "failed". */
+/** Two links, the first offering to the second: the descriptions they exchanged once both are
+ * open, or undefined if the setup failed. */
 async function setUp(
   offerer: EngineName,
   answerer: EngineName,
-  descriptions: SignalMessage[],
-): Promise<"open" | "failed"> {
+): Promise<SignalMessage[] | undefined> {
+  const descriptions: SignalMessage[] = [];
   const links: PeerLink[] = [];
   for (const [i, name] of [offerer, answerer].entries()) {
     const link = new PeerLink(`${name}-${i}`, await loadEngine(name), config, {
@@ -46,9 +47,9 @@ async function setUp(
     ...links.map((link) => new Promise<"failed">((r) => link.once("close", () => r("failed")))),
   ]);
   await links[0]?.start();
-  const result = await outcome;
-  if (result === "failed") for (const link of links) link.close("setup failed");
-  return result;
+  if ((await outcome) === "open") return descriptions;
+  for (const link of links) link.close("setup failed");
+  return undefined;
 }
 
 describe("DTLS roles", () => {
@@ -58,17 +59,9 @@ describe("DTLS roles", () => {
       // itself, then takes the server role, so the link still opens.
       const answered = answerer === "werift" ? "active" : "passive";
       it(`${offerer} offers setup:active, ${answerer} answers setup:${answered}, and both open`, async () => {
-        // libdatachannel now and then fails a handshake outright under load (see
-        // client/link-setup.ts): offer again from fresh peers, as the Client does.
-        let descriptions: SignalMessage[] = [];
-        for (let attempt = 0; ; attempt++) {
-          descriptions = [];
-          const outcome = await setUp(offerer, answerer, descriptions);
-          const pause = LINK_RETRY_DELAYS_MS[attempt];
-          if (outcome === "open") break;
-          if (pause === undefined) throw new Error("no setup opened");
-          await new Promise((resolve) => setTimeout(resolve, pause));
-        }
+        const descriptions = await retrySetup(`${offerer} → ${answerer}`, () =>
+          setUp(offerer, answerer),
+        );
         const [offer, answer] = descriptions;
         expect([offer?.kind === "description" && offer.type, setupOf(offer)]).toEqual([
           "offer",

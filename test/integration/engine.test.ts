@@ -1,11 +1,6 @@
 // The conformance suite every engine adapter passes, including mixed pairs.
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  HIGH_WATER_BYTES,
-  LINK_RETRY_DELAYS_MS,
-  LOW_WATER_BYTES,
-  MAX_FRAME_BYTES,
-} from "../../src/core/defaults.js";
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES, MAX_FRAME_BYTES } from "../../src/core/defaults.js";
 import type {
   ChannelHandlers,
   ChannelSpec,
@@ -20,6 +15,7 @@ import { ChannelSender, OutboundQueue } from "../../src/peer/sender.js";
 import { OutgoingMessage } from "../../src/wire/outgoing.js";
 import { Reassembler } from "../../src/wire/reassembler.js";
 import { pattern, Resources } from "../helpers/net.js";
+import { retrySetup } from "../helpers/setup-retry.js";
 
 const res = new Resources();
 afterEach(() => res.closeAll());
@@ -36,17 +32,10 @@ interface Side {
   onLow?: () => void;
 }
 
-/** Two peers on loopback with one negotiated channel, signaled in-process. libdatachannel now
- * and then fails a handshake outright under load (see client/link-setup.ts): a pair whose
- * peer connection fails is made again from fresh peers, on the Client's schedule. */
-async function pair(offerer: EngineName, answerer: EngineName, spec = CHANNEL_SPECS.reliable) {
-  for (let attempt = 0; ; attempt++) {
-    const made = await tryPair(offerer, answerer, spec);
-    if (made) return made;
-    const pause = LINK_RETRY_DELAYS_MS[attempt];
-    if (pause === undefined) throw new Error(`${offerer} → ${answerer}: no setup opened`);
-    await new Promise((resolve) => setTimeout(resolve, pause));
-  }
+/** Two peers on loopback with one negotiated channel, signaled in-process (made again if
+ * their peer connection fails: see retrySetup). */
+function pair(offerer: EngineName, answerer: EngineName, spec = CHANNEL_SPECS.reliable) {
+  return retrySetup(`${offerer} → ${answerer}`, () => tryPair(offerer, answerer, spec));
 }
 
 async function tryPair(offerer: EngineName, answerer: EngineName, spec: ChannelSpec) {
