@@ -73,9 +73,26 @@ export interface EngineChannel {
   close(): void;
 }
 
+/** Coded realtime pieces as RTP packets beside the data channels (docs/PROTOCOL.md §5.5):
+ * never retransmitted and held by no congestion window, so conduit's pacer is their only rate
+ * control. Open only when both ends' engines carry it. */
+export interface EngineRtpLane {
+  isOpen(): boolean;
+  /** One piece frame (or report), one packet. */
+  send(piece: Uint8Array): void;
+  /** An empty packet: the other end sends on the lane only once it has heard this end on it
+   * (an answerer older than the lane takes the section but never reads it). */
+  hello(): void;
+  readonly packetsSent: number;
+  readonly packetsReceived: number;
+}
+
 export interface EnginePeer {
   /** Negotiated channels: create them all before `startOffer()` / the remote offer. */
   createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel;
+  /** The RTP lane, where the engine has one (undefined: not here): create it before
+   * `startOffer()` / the remote offer. `message` gets each piece that arrives on it. */
+  createRtpLane?(message: (piece: Uint8Array) => void): EngineRtpLane | undefined;
   /** Offerer only: emits the offer (and candidates) through `signal`. */
   startOffer(): Promise<void>;
   /** Applies a remote description or candidate; answers an offer. Candidates that arrive

@@ -23,6 +23,7 @@ import type {
   Engine,
   EngineChannel,
   EnginePeer,
+  EngineRtpLane,
   PeerConfig,
   PeerState,
   SignalMessage,
@@ -92,10 +93,15 @@ export interface LinkStats {
   path: PathReport | undefined;
   /** Keepalives heard from the other end: they go on while no data flows. */
   keepalivesReceived: number;
+  /** The RTP lane (node-datachannel at both ends, coded links): open once the other end is
+   * heard on it; realtime pieces go there while the pacer paces them. */
+  rtpLane: { open: boolean; packetsSent: number; packetsReceived: number } | undefined;
 }
 
 interface Lane {
   channel: EngineChannel;
+  /** Realtime, coded, where the engine has it: see EngineRtpLane. */
+  rtp?: EngineRtpLane | undefined;
   sender: ChannelSender;
   reassembler: Reassembler;
   open: boolean;
@@ -196,17 +202,15 @@ export class PeerLink extends Emitter<LinkEvents> {
   }
 
   stats(): LinkStats {
-    const lane = (d: Delivery) => ({
-      ...this.lanes[d].reassembler.stats,
-      bufferedAmount: this.lanes[d].open ? this.lanes[d].sender.bufferedAmount : 0,
-    });
-    const lanes = { realtime: lane("realtime"), reliable: lane("reliable") };
+    const { realtime, reliable } = this.lanes;
+    const lanes = { realtime: laneStats(realtime), reliable: laneStats(reliable) };
     // What the reports say of the path (coded links), and what arrived too old.
     const path = this.feedback && {
       ...this.feedback.stats,
       expiredOnArrival: this.expiredOnArrival,
     };
-    return { lanes, path, keepalivesReceived: this.keepalivesReceived };
+    const rtpLane = realtime.rtp && rtpLaneStats(realtime.rtp);
+    return { lanes, path, keepalivesReceived: this.keepalivesReceived, rtpLane };
   }
 
   /** The other end's clock minus ours (coded links): for the age of what arrives. */
@@ -239,9 +243,26 @@ export class PeerLink extends Emitter<LinkEvents> {
       Date.now,
       feedback && ((piece) => feedback.firstPieceCame(piece.sentAt + piece.heldMs)),
     );
-    const lane = {} as Lane;
-    lane.reassembler = reassembler;
-    lane.open = false;
+    const lane = { reassembler, open: false } as Lane;
+    const receive = (data: Uint8Array) => {
+      this.keepalive?.heard();
+      if (isKeepalive(data)) return void this.keepalivesReceived++;
+      if (feedback && isReport(data)) return this.takeReport(feedback, data);
+      feedback?.received(data.byteLength, data[1] === FRAME_KIND_PIECE);
+      const done = reassembler.push(data);
+      if (!done || this.closed) return;
+      if (done.sentAt === undefined || !feedback) {
+        this.emit("message", delivery, done.streamId, done.seq, done.body, undefined);
+        return;
+      }
+      const ageMs = feedback.ageOf(done.sentAt);
+      if (ageMs !== undefined && done.maxAgeMs && ageMs > done.maxAgeMs) {
+        this.expiredOnArrival++;
+        this.emit("expired", done.streamId, done.seq);
+        return;
+      }
+      this.emit("message", delivery, done.streamId, done.seq, done.body, ageMs);
+    };
     lane.channel = this.peer.createChannel(channelSpec(this.engineName, delivery), {
       open: () => {
         lane.open = true;
@@ -253,30 +274,10 @@ export class PeerLink extends Emitter<LinkEvents> {
         lane.open = false;
         this.close(`${delivery} channel closed`);
       },
-      message: (data) => {
-        this.keepalive?.heard();
-        if (isKeepalive(data)) {
-          this.keepalivesReceived++;
-          return;
-        }
-        if (feedback && isReport(data)) return this.takeReport(feedback, data);
-        feedback?.received(data.byteLength, data[1] === FRAME_KIND_PIECE);
-        const done = reassembler.push(data);
-        if (!done || this.closed) return;
-        if (done.sentAt === undefined || !feedback) {
-          this.emit("message", delivery, done.streamId, done.seq, done.body, undefined);
-          return;
-        }
-        const ageMs = feedback.ageOf(done.sentAt);
-        if (ageMs !== undefined && done.maxAgeMs && ageMs > done.maxAgeMs) {
-          this.expiredOnArrival++;
-          this.emit("expired", done.streamId, done.seq);
-          return;
-        }
-        this.emit("message", delivery, done.streamId, done.seq, done.body, ageMs);
-      },
+      message: receive,
       bufferedAmountLow: () => lane.sender.drained(),
     });
+    if (feedback) lane.rtp = this.peer.createRtpLane?.(receive);
     const realtime = delivery === "realtime";
     lane.sender = new ChannelSender(
       lane.channel,
@@ -286,6 +287,7 @@ export class PeerLink extends Emitter<LinkEvents> {
       (err) => debug("%s send on %s failed: %O", this.id, delivery, err),
       realtime ? REALTIME_STALE_AFTER_MS : undefined,
       feedback,
+      lane.rtp,
     );
     return lane;
   }
@@ -293,6 +295,7 @@ export class PeerLink extends Emitter<LinkEvents> {
   private takeReport(feedback: PathFeedback, data: Uint8Array): void {
     try {
       const first = !feedback.heardFromOtherEnd;
+      feedback.pacer.keepsPacing = this.lanes.realtime.rtp?.isOpen() === true;
       feedback.onReport(readReport(data));
       // Echoed at once, so the other end learns the round trip (and its start rate) now.
       if (first) this.sendReport(feedback);
@@ -315,9 +318,12 @@ export class PeerLink extends Emitter<LinkEvents> {
   }
 
   private sendReport(feedback: PathFeedback): void {
-    const { channel } = this.lanes.realtime;
+    const { channel, rtp } = this.lanes.realtime;
     try {
-      if (channel.isOpen()) channel.send(feedback.nextReport());
+      // A report counts the pieces sent before it: it goes the way they went, behind them.
+      if (rtp?.isOpen()) rtp.send(feedback.nextReport());
+      else if (channel.isOpen()) channel.send(feedback.nextReport());
+      if (!rtp?.isOpen()) rtp?.hello();
     } catch (err) {
       debug("%s report failed: %O", this.id, err);
     }
@@ -351,6 +357,14 @@ export class PeerLink extends Emitter<LinkEvents> {
   private reach(phase: LinkPhase): void {
     if (!this.closed && this.setup.reach(phase)) this.emit("phase", phase);
   }
+}
+
+function laneStats(lane: Lane): LinkStats["lanes"][Delivery] {
+  return { ...lane.reassembler.stats, bufferedAmount: lane.open ? lane.sender.bufferedAmount : 0 };
+}
+
+function rtpLaneStats(rtp: EngineRtpLane): NonNullable<LinkStats["rtpLane"]> {
+  return { open: rtp.isOpen(), packetsSent: rtp.packetsSent, packetsReceived: rtp.packetsReceived };
 }
 
 function fingerprint(sdp: string): string {

@@ -16,6 +16,8 @@ import {
   type SignalMessage,
 } from "./engine.js";
 import { iceUrls, parseIceUrl } from "./ice-servers.js";
+import { NdcRtpLane } from "./ndc-rtp-lane.js";
+import { RTP_LANE_MID } from "./rtp-lane-sdp.js";
 
 const debug = log("peer");
 
@@ -71,6 +73,8 @@ class NdcPeer implements EnginePeer {
   private readonly candidates = new CandidateQueue();
   private closed = false;
   private readonly channels: nodeDataChannel.DataChannel[] = [];
+  private readonly tracks: nodeDataChannel.Track[] = [];
+  private rtpLane: NdcRtpLane | undefined;
 
   constructor(
     private readonly id: string,
@@ -105,6 +109,38 @@ class NdcPeer implements EnginePeer {
         if (PEER_STATES.has(state)) handlers.stateChange(state as PeerState);
       }, onError),
     );
+    // Answerer: the offer's RTP lane (the section stays, unread, when no lane was created).
+    this.pc.onTrack(
+      guard((track: nodeDataChannel.Track) => {
+        this.hold(track);
+        if (this.closed) this.closeTracks();
+        else if (track.mid() === RTP_LANE_MID) this.rtpLane?.attach(track);
+      }, onError),
+    );
+  }
+
+  createRtpLane(message: (piece: Uint8Array) => void): NdcRtpLane {
+    this.rtpLane = new NdcRtpLane(this.id, message);
+    return this.rtpLane;
+  }
+
+  /** node-datachannel keeps the process alive for a track until it is closed from JS *and*
+   * its `onClosed` has fired into a JS callback (the wrapper releases its callbacks only
+   * then): every track gets one, and is closed with the peer. */
+  private hold(track: nodeDataChannel.Track): nodeDataChannel.Track {
+    track.onClosed(() => {});
+    this.tracks.push(track);
+    return track;
+  }
+
+  private closeTracks(): void {
+    for (const track of this.tracks.splice(0)) {
+      try {
+        track.close();
+      } catch (err) {
+        debug("%s track close: %O", this.id, err);
+      }
+    }
   }
 
   createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel {
@@ -146,6 +182,8 @@ class NdcPeer implements EnginePeer {
   }
 
   async startOffer(): Promise<void> {
+    const lane = this.rtpLane;
+    if (lane && this.tracks.length === 0) lane.attach(this.hold(this.pc.addTrack(lane.section())));
     this.pc.setLocalDescription("offer");
   }
 
@@ -171,6 +209,7 @@ class NdcPeer implements EnginePeer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeTracks();
     // Each channel first: a channel left to the peer's close kept its callbacks (and so the
     // process) alive now and then (node-datachannel; seen as a process that would not exit).
     for (const dc of this.channels) {

@@ -7,13 +7,19 @@ const MIN_RATE_BYTES_PER_S = 32 * 1024;
 const DECREASE = 0.85;
 const INCREASE = 1.05;
 const HEADROOM = 2;
-/** Until the first loss sample, a lane on a long path starts at this much per round trip,
- * and doubles per report while no queue builds: a clean path is soon unpaced, a lossy one
- * never floods its engine with frames that can only arrive late. A shorter round trip (the
- * shortest seen) leaves the lane unpaced: SCTP's own start is quick there. */
+/** A lane on a long path starts at this much per round trip, and doubles per report while no
+ * queue builds: a clean path is unpaced at its first loss sample, a lossy one goes on
+ * doubling until the path queues, and never floods its engine with frames that can only
+ * arrive late. A shorter round trip (the shortest seen) leaves the lane unpaced: SCTP's own
+ * start is quick there. */
 const START_WINDOW_BYTES = 32 * 1024;
 const START_INCREASE = 2;
 const START_MIN_ROUND_TRIP_MS = 30;
+/** A loss sample this heavy is a path that carries less than is sent, queue or not (a shallow
+ * buffer, a policer): the rate is cut as for a queue. The random loss repair mends stays well
+ * under it; on the RTP lane, which no congestion window holds back, this is the one response
+ * to loss. */
+const HEAVY_LOSS = 0.25;
 /** Cuts at most this often, so one queue is not answered twice. */
 const MIN_CUT_INTERVAL_MS = 200;
 /** Each message's weight in the payload share of what is sent. */
@@ -38,6 +44,9 @@ export class RealtimePacer {
   private lastCut = Number.NEGATIVE_INFINITY;
   /** Share of the bytes sent that are messages' own (the rest: piece headers and repair). */
   private payloadShare = 1;
+  /** Set while the lane has the RTP path, which has no congestion control of its own: a long
+   * path then stays paced after a clean first loss sample. */
+  keepsPacing = false;
 
   /** The rate the path carries now, as far as the reports tell (Infinity: no limit seen). */
   get bytesPerSecond(): number {
@@ -61,24 +70,33 @@ export class RealtimePacer {
     this.refill(performance.now());
   }
 
-  /** `sampled`: the report carries a loss sample (its loss is in `loss`, the estimate). */
+  /** `loss`: the estimate; `sampleLoss`: the report's own loss sample, if it carries one. */
   onReport(
     queueDelayMs: number | undefined,
     deliveredBytesPerSecond: number | undefined,
     loss: number,
-    sampled = false,
+    sampleLoss?: number,
   ): void {
+    const heavyLoss = (sampleLoss ?? 0) > HEAVY_LOSS && Number.isFinite(this.rate);
     if (this.starting) {
-      if (!sampled) {
+      if (sampleLoss !== undefined && loss === 0 && !this.keepsPacing) {
+        this.starting = undefined;
+        this.rate = Number.POSITIVE_INFINITY;
+        return;
+      }
+      // Not yet known, or lossy on the RTP lane: doubling goes on until the path queues.
+      const queued = loss > 0 && queueDelayMs !== undefined && queueDelayMs > TARGET_QUEUE_MS;
+      const known = sampleLoss !== undefined && !this.keepsPacing;
+      if (!known && !queued && !heavyLoss) {
         this.grow(queueDelayMs, deliveredBytesPerSecond, START_INCREASE);
         return;
       }
       this.starting = undefined;
-      if (loss === 0) this.rate = Number.POSITIVE_INFINITY;
     }
     if (queueDelayMs === undefined || deliveredBytesPerSecond === undefined) return;
     const now = performance.now();
-    if (queueDelayMs > TARGET_QUEUE_MS && (loss > 0 || Number.isFinite(this.rate))) {
+    const queueing = queueDelayMs > TARGET_QUEUE_MS && (loss > 0 || Number.isFinite(this.rate));
+    if (queueing || heavyLoss) {
       if (now - this.lastCut < MIN_CUT_INTERVAL_MS) return;
       this.lastCut = now;
       this.refill(now);

@@ -37,6 +37,9 @@ const LOSS_SAMPLE_MIN_PIECES = 3;
 const PACKET_BYTES = PIECE_HEADER_BYTES + PIECE_BYTES;
 /** Each report's weight in the loss estimate wanes by this much per report (~100 ms). */
 const LOSS_DECAY = 0.85;
+/** The loss repair is planned for on a long path before the first loss sample. */
+const START_LOSS = 0.02;
+const RTP_LANE_LOSS = 0.005;
 /** Echo samples kept; the one with the shortest round trip gives the clock offset. */
 const CLOCK_SAMPLES = 50;
 
@@ -49,6 +52,7 @@ export class PathFeedback {
   readonly pacer = new RealtimePacer();
   private readonly delays = new DelayTracker();
   private lossEstimate = 0;
+  private lossSampled = false;
   private delivered: number | undefined;
   private readonly samples: ClockSample[] = [];
   private lastRemote: { sentAt: number; receivedAt: number } | undefined;
@@ -119,6 +123,7 @@ export class PathFeedback {
     this.measureLoss(report.piecesSent, report.packetsSent);
     if (report.loss !== undefined) {
       this.lossEstimate = Math.max(report.loss, this.lossEstimate * LOSS_DECAY);
+      this.lossSampled = true;
     }
     if (report.intervalMs > 0) {
       this.delivered = (report.bytesReceived * 1000) / report.intervalMs;
@@ -132,12 +137,7 @@ export class PathFeedback {
         this.pacer.roundTrip(rttMs);
       }
     }
-    this.pacer.onReport(
-      report.queueDelayMs,
-      this.delivered,
-      this.lossEstimate,
-      report.loss !== undefined,
-    );
+    this.pacer.onReport(report.queueDelayMs, this.delivered, this.lossEstimate, report.loss);
   }
 
   /** A report has come from the other end. */
@@ -149,8 +149,15 @@ export class PathFeedback {
     this.signaledOffsetMs = Math.round(offsetMs);
   }
 
-  /** Share of pieces lost to plan repair for. */
+  /** Share of pieces lost to plan repair for. Before the first loss sample, on a long path
+   * (the pacer paces its start), at least START_LOSS: else the first second of frames goes
+   * without repair, and across a lossy path most of them are lost. On the RTP lane, at least
+   * RTP_LANE_LOSS: nothing there is sent again, so one packet lost anywhere on the way (the
+   * path, a socket, the engine) costs its message unless repair covers it. */
   get loss(): number {
+    const paced = Number.isFinite(this.pacer.bytesPerSecond);
+    if (paced && !this.lossSampled) return Math.max(START_LOSS, this.lossEstimate);
+    if (paced && this.pacer.keepsPacing) return Math.max(RTP_LANE_LOSS, this.lossEstimate);
     return this.lossEstimate;
   }
 

@@ -1,7 +1,7 @@
 import { BoundedQueue } from "../util/bounded-queue.js";
 import type { OutgoingMessage } from "../wire/outgoing.js";
-import { withHeldMs } from "../wire/pieces.js";
-import type { EngineChannel } from "./engine.js";
+import { PIECE_BYTES, PIECE_HEADER_BYTES, withHeldMs } from "../wire/pieces.js";
+import type { EngineChannel, EngineRtpLane } from "./engine.js";
 import type { RealtimePacer } from "./pacer.js";
 
 export interface OutboundStats {
@@ -136,6 +136,29 @@ export class OutboundQueue {
  * high-water mark is seconds of latency. */
 const PACED_ENGINE_MS = 150;
 const PACED_ENGINE_MIN_BYTES = 16 * 1024;
+/** The RTP lane, which nothing holds back but the pacer, bursts at most this long at the
+ * pacing rate (and at least this many bytes: two full pieces). */
+const RTP_BURST_MS = 5;
+const RTP_BURST_MIN_BYTES = 2400;
+/** The largest piece frame the RTP lane takes: one cut to fit a packet. */
+const RTP_PIECE_MAX_BYTES = PIECE_HEADER_BYTES + PIECE_BYTES;
+
+/** Bytes handed on faster than the pacing rate, as if queued and draining at that rate. */
+class Backlog {
+  private queued = 0;
+  private at = performance.now();
+
+  bytes(rate: number): number {
+    const now = performance.now();
+    this.queued = Math.max(0, this.queued - ((now - this.at) / 1000) * rate);
+    this.at = now;
+    return this.queued;
+  }
+
+  add(bytes: number, rate: number): void {
+    this.queued = this.bytes(rate) + bytes;
+  }
+}
 
 /**
  * Feeds one data channel from many queues, round-robin by message, and never lets the
@@ -148,6 +171,7 @@ export class ChannelSender {
   /** Set while the pacer holds the next message back. */
   private paceTimer: ReturnType<typeof setTimeout> | undefined;
   private frameBytes: number;
+  private readonly rtpBacklog = new Backlog();
 
   constructor(
     private readonly channel: EngineChannel,
@@ -163,6 +187,8 @@ export class ChannelSender {
       readonly pacer: RealtimePacer;
       sent(piece: Uint8Array): void;
     },
+    /** Coded realtime: while the pacer paces, pieces go here instead (see EngineRtpLane). */
+    private readonly rtpLane?: EngineRtpLane,
   ) {
     this.frameBytes = maxFrameBytes;
     channel.setBufferedAmountLowThreshold(lowWater);
@@ -248,15 +274,31 @@ export class ChannelSender {
       const buffered = this.channel.bufferedAmount();
       if (buffered >= this.highWater) return "full";
       const rate = this.coded?.pacer.bytesPerSecond ?? Number.POSITIVE_INFINITY;
-      const limit = Math.max(PACED_ENGINE_MIN_BYTES, (rate * PACED_ENGINE_MS) / 1000);
+      const frame = current.frames[current.next] as Uint8Array;
+      // A piece cut for a clean path (as large as a frame) is too large for one packet.
+      const viaRtp =
+        Number.isFinite(rate) &&
+        frame.byteLength <= RTP_PIECE_MAX_BYTES &&
+        this.rtpLane?.isOpen() === true;
+      // The RTP lane has no buffer to fill: what it was given drains at the pacing rate, in
+      // bursts of at most RTP_BURST_MS.
+      const queued = viaRtp ? this.rtpBacklog.bytes(rate) : buffered;
+      const limit = viaRtp
+        ? Math.max(RTP_BURST_MIN_BYTES, (rate * RTP_BURST_MS) / 1000)
+        : Math.max(PACED_ENGINE_MIN_BYTES, (rate * PACED_ENGINE_MS) / 1000);
       // Below the low-water mark no drain event comes: the pacer's timer waits instead.
-      if (buffered >= limit) return { waitMs: Math.ceil(((buffered - limit) / rate) * 1000) + 1 };
-      let frame = current.frames[current.next++] as Uint8Array;
+      if (queued >= limit) return { waitMs: Math.ceil(((queued - limit) / rate) * 1000) + 1 };
+      current.next++;
       const heldMs = current.stampHeld ? performance.now() - current.message.createdAt : 0;
-      if (heldMs >= 1) frame = withHeldMs(frame, heldMs);
-      this.channel.send(frame);
+      const stamped = heldMs >= 1 ? withHeldMs(frame, heldMs) : frame;
+      if (viaRtp) {
+        this.rtpLane?.send(stamped);
+        this.rtpBacklog.add(stamped.byteLength, rate);
+      } else {
+        this.channel.send(stamped);
+      }
       // Counted as it goes to the engine: a report sent now follows it on the channel.
-      this.coded?.sent(frame);
+      this.coded?.sent(stamped);
     }
     target.finish();
     return "sent";

@@ -41,6 +41,9 @@ export interface ClientStats {
   /** On a protocol-3 WebRTC link: what the reports say of the path to the client (see
    * `Client.linkStats`). */
   path?: PathReport | undefined;
+  /** Between node-datachannel ends: the RTP lane the realtime pieces take while paced (see
+   * `Client.linkStats`). */
+  rtpLane?: LinkStats["rtpLane"];
 }
 
 export interface SessionContext {
@@ -155,6 +158,7 @@ export class ClientSession {
       rejectedMessages: this.clientStreams.rejectedMessages,
       ...(link ? { link: link.lanes } : {}),
       ...(link?.path ? { path: link.path } : {}),
+      ...(link?.rtpLane ? { rtpLane: link.rtpLane } : {}),
     };
   }
 

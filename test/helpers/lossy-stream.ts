@@ -4,7 +4,7 @@
 // connecting. Used by test/loss and by the bench's WAN matrix.
 import { createServer } from "node:http";
 import { type Socket, Server as SocketIoServer } from "socket.io";
-import type { Delivery, EngineName, SubscriberStats } from "../../src/index.js";
+import type { ClientStats, Delivery, EngineName, SubscriberStats } from "../../src/index.js";
 import type { ImpairedLink } from "./impaired-link.js";
 import { pattern, type Resources, startServer } from "./net.js";
 import { exitCode, lineMatching, runTs } from "./process.js";
@@ -18,11 +18,13 @@ export type ViewerResult = ReceiveSummary & {
   /** Frame numbers in arrival order, and their one-way delays (ms). */
   seen: number[];
   latencies: number[];
-  /** conduit: the subscription's counts, its age p99 and the link's rebuilt messages. */
+  /** conduit: the subscription's counts, its age p99, the link's rebuilt messages and the
+   * packets its RTP lane brought. */
   lost?: number;
   expired?: number;
   ageP99?: number;
   rebuilt?: number;
+  rtpPacketsReceived?: number;
 };
 
 export interface LossyRun {
@@ -31,6 +33,8 @@ export interface LossyRun {
   congestionControl?: string | undefined;
   /** The server's view of the one subscriber (conduit only). */
   sender?: SubscriberStats | undefined;
+  /** The server's RTP lane to the viewer, as the last frame went (node-datachannel only). */
+  rtpLane?: ClientStats["rtpLane"];
   /** conduit: each frame sent (frame n at n − 1), its size and the server's capacity estimate
    * for the viewer's path when it went (NaN while it had none). */
   sent?: { bytes: number; capacity: number }[];
@@ -123,15 +127,18 @@ export async function streamConduit(
   };
   await unlessViewerEnds(subscribed);
   let sender: SubscriberStats | undefined;
+  let rtpLane: ClientStats["rtpLane"];
   await underLoss(link, loss, async () => {
     await sendFrames(frames, FPS, frameSize, (m) => stream.push(m));
     sender = Object.values(stream.subscriberStats())[0];
+    rtpLane = server.clientStats()[0]?.rtpLane;
     await stream.close();
     await result;
   });
   return {
     received: await result,
     sender,
+    rtpLane,
     sent,
     viewerExitCode: await exitCode(viewer),
   };

@@ -32,7 +32,13 @@ function receive(m: FrameMessage): void {
 }
 
 let conduit:
-  | { lost: number; expired: number; ageP99?: number | undefined; rebuilt?: number | undefined }
+  | {
+      lost: number;
+      expired: number;
+      ageP99?: number | undefined;
+      rebuilt?: number | undefined;
+      rtpPacketsReceived?: number | undefined;
+    }
   | undefined;
 if (env.MODE === "socket.io") {
   const socket = io(`http://${env.SERVER_HOST}:${env.SERVER_PORT}`, { transports: ["websocket"] });
@@ -57,7 +63,8 @@ if (env.MODE === "socket.io") {
   for await (const m of subscription) receive(m as FrameMessage);
   const { lost, expired, ageMs } = subscription.stats;
   const rebuilt = client.linkStats()?.lanes.realtime.messagesRebuilt;
-  conduit = { lost, expired, ageP99: ageMs?.p99, rebuilt };
+  const rtpPacketsReceived = client.linkStats()?.rtpLane?.packetsReceived;
+  conduit = { lost, expired, ageP99: ageMs?.p99, rebuilt, rtpPacketsReceived };
   // The result first: the sender waits for it, not for the link's teardown.
   printResult();
   await client.close();

@@ -305,7 +305,7 @@ describe("queueing delay and pacing", () => {
     expect(pacer.bytesPerSecond).toBe(2_000_000);
     pacer.onReport(80, 1_000_000, 0); // a queue: held, not cut, before the loss is known
     expect(pacer.bytesPerSecond).toBe(2_000_000);
-    pacer.onReport(80, 1_000_000, 0, true); // the first loss sample: none
+    pacer.onReport(80, 1_000_000, 0, 0); // the first loss sample: none
     expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
     pacer.roundTrip(40); // after the start, round trips do not pace
     expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
@@ -324,17 +324,17 @@ describe("queueing delay and pacing", () => {
   it("a pacer whose first loss sample shows loss stays paced, and cuts when the path queues", () => {
     const pacer = new RealtimePacer();
     pacer.roundTrip(50);
-    pacer.onReport(80, 500_000, 0.02, true);
+    pacer.onReport(80, 500_000, 0.02, 0.02);
     expect(pacer.bytesPerSecond).toBe(425_000);
   });
 
   it("after its start, the pacer leaves a clean path alone, cuts to below what arrived when a lossy path queues, and grows back", () => {
     const pacer = new RealtimePacer();
-    pacer.onReport(5, 1_000_000, 0, true);
+    pacer.onReport(5, 1_000_000, 0, 0);
     pacer.onReport(80, 1_000_000, 0); // a queue without loss: the engine's to handle
     expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
     expect(pacer.delayMs()).toBe(0);
-    pacer.onReport(80, 1_000_000, 0.02, true);
+    pacer.onReport(80, 1_000_000, 0.02, 0.02);
     expect(pacer.bytesPerSecond).toBe(850_000);
     pacer.spend(85_000, 85_000); // 100 ms worth
     expect(pacer.delayMs()).toBeGreaterThan(50);
@@ -343,9 +343,47 @@ describe("queueing delay and pacing", () => {
     expect(pacer.bytesPerSecond).toBeLessThanOrEqual(2_000_000);
   });
 
+  it("on the RTP lane, across a lossy path the start goes on doubling until the path queues", () => {
+    const pacer = new RealtimePacer();
+    pacer.keepsPacing = true;
+    pacer.roundTrip(50);
+    pacer.onReport(5, 10_000_000, 0.02, 0.02); // lossy, no queue: still starting
+    expect(pacer.bytesPerSecond).toBe((2 * 32 * 1024) / 0.05);
+    pacer.onReport(5, 10_000_000, 0.02);
+    expect(pacer.bytesPerSecond).toBe((4 * 32 * 1024) / 0.05);
+    pacer.onReport(80, 1_000_000, 0.02, 0.02); // the path queues: the start ends in a cut
+    expect(pacer.bytesPerSecond).toBe(850_000);
+    pacer.onReport(5, 1_000_000, 0.02);
+    expect(pacer.bytesPerSecond).toBe(850_000 * 1.05);
+  });
+
+  it("a loss sample over 25 % cuts a paced rate with no queue (a policer)", () => {
+    const pacer = new RealtimePacer();
+    pacer.roundTrip(50);
+    pacer.onReport(5, 600_000, 0.4, 0.4); // a short queue, 40 % dropped
+    expect(pacer.bytesPerSecond).toBe(510_000);
+  });
+
+  it("while the lane has the RTP path, a clean first loss sample leaves a long path paced", () => {
+    const pacer = new RealtimePacer();
+    pacer.keepsPacing = true;
+    pacer.roundTrip(50);
+    pacer.onReport(5, 1_000_000, 0, 0);
+    expect(pacer.bytesPerSecond).toBe((2 * 32 * 1024) / 0.05);
+  });
+
+  it("a paced path plans repair for 2 % loss until its first loss sample; an unpaced one for none", () => {
+    const paced = new PathFeedback();
+    paced.pacer.roundTrip(50);
+    expect(paced.loss).toBe(0.02);
+    const unpaced = new PathFeedback();
+    unpaced.pacer.roundTrip(5);
+    expect(unpaced.loss).toBe(0);
+  });
+
   it("the capacity offered is the pacing rate less what repair and headers take of it", () => {
     const pacer = new RealtimePacer();
-    pacer.onReport(80, 1_000_000, 0.02, true);
+    pacer.onReport(80, 1_000_000, 0.02, 0.02);
     expect(pacer.payloadBytesPerSecond).toBe(850_000);
     for (let i = 0; i < 100; i++) pacer.spend(60_000, 50_000); // a 50 KB frame and its repair
     expect(pacer.payloadBytesPerSecond).toBeCloseTo((850_000 * 5) / 6, -2);

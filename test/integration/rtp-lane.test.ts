@@ -1,0 +1,154 @@
+// The RTP lane (docs/PROTOCOL.md §5.5): between node-datachannel ends, coded realtime pieces
+// can go as RTP packets beside the data channels. The offer carries its media section; a
+// node-datachannel answerer takes it and both ends hear each other on it; werift (and any
+// W3C engine) answers it rejected in its place, and the link opens without it.
+import nodeDataChannel from "node-datachannel";
+import { afterEach, describe, expect, it } from "vitest";
+import { RTP_LANE_MID, RtpLaneRejection } from "../../src/peer/rtp-lane-sdp.js";
+import { rtpPayload, writeRtpPacket } from "../../src/wire/rtp.js";
+import { connectClient, Resources, startServer, until } from "../helpers/net.js";
+
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+/** A realtime message pushed on the server reaches the client. */
+async function expectRealtimeFlows(
+  streams: Awaited<ReturnType<typeof startServer>>["streams"],
+  clientStreams: Awaited<ReturnType<typeof connectClient>>["streams"],
+): Promise<void> {
+  const stream = streams.create("frames", { delivery: "realtime" });
+  const subscribed = new Promise<string>((r) => stream.onSubscribe(r));
+  const iterator = clientStreams.subscribe("frames");
+  const first = iterator.next();
+  await subscribed;
+  // Realtime may lose a message: push until one arrives.
+  const pushes = setInterval(() => void stream.push({ n: 1 }), 20);
+  try {
+    expect((await first).value).toEqual({ n: 1 });
+  } finally {
+    clearInterval(pushes);
+    iterator.close();
+  }
+}
+
+/** A real libdatachannel offer with the lane's section and conduit's data channel. */
+async function laneOffer(): Promise<{ sdp: string; candidateMid: string }> {
+  const pc = new nodeDataChannel.PeerConnection("offer", {
+    iceServers: [],
+    bindAddress: "127.0.0.1",
+    disableAutoNegotiation: true,
+  });
+  pc.createDataChannel("conduit-realtime", { negotiated: true, id: 0 });
+  const video = new nodeDataChannel.Video(RTP_LANE_MID, "SendRecv");
+  video.addVideoCodec(96, "conduit");
+  const track = pc.addTrack(video);
+  // As NdcPeer does: a track not closed from JS, with an onClosed, keeps the process alive.
+  track.onClosed(() => {});
+  res.add(() => {
+    track.close();
+    pc.close();
+  });
+  const candidateMid = new Promise<string>((r) => pc.onLocalCandidate((_c, mid) => r(mid)));
+  const sdp = new Promise<string>((r) => pc.onLocalDescription((d) => r(d)));
+  pc.setLocalDescription("offer");
+  return { sdp: await sdp, candidateMid: await candidateMid };
+}
+
+describe("RTP lane", () => {
+  it("node-datachannel at both ends: each end hears the other on the lane, and realtime flows", async () => {
+    const { server, streams } = await startServer(res, "node-datachannel");
+    const { client, streams: clientStreams } = await connectClient(res, server, "node-datachannel");
+    await until(
+      () =>
+        client.linkStats()?.rtpLane?.open === true &&
+        server.clientStats()[0]?.rtpLane?.open === true,
+      "the lane open at both ends",
+    );
+    expect(server.clientStats()[0]?.transport).toBe("webrtc");
+    await expectRealtimeFlows(streams, clientStreams);
+    // Path reports go on the lane once it is open.
+    await until(
+      () => (client.linkStats()?.rtpLane?.packetsReceived ?? 0) > 0,
+      "a report on the lane",
+    );
+  });
+
+  it.each([
+    ["node-datachannel", "werift"],
+    ["werift", "node-datachannel"],
+  ] as const)(
+    "a %s client and a %s server: the link opens without the lane",
+    async (clientEngine, serverEngine) => {
+      const { server, streams } = await startServer(res, serverEngine);
+      const { client, streams: clientStreams } = await connectClient(res, server, clientEngine);
+      await until(() => server.clientStats()[0]?.transport === "webrtc", "a WebRTC link");
+      await expectRealtimeFlows(streams, clientStreams);
+      // The node-datachannel end has a lane that never opens; werift has none.
+      const lanes = [client.linkStats()?.rtpLane, server.clientStats()[0]?.rtpLane];
+      expect(lanes.map((lane) => lane?.open)).toEqual([
+        clientEngine === "werift" ? undefined : false,
+        serverEngine === "werift" ? undefined : false,
+      ]);
+    },
+  );
+
+  it("a W3C engine's answer has the lane's section back in its place, rejected; its candidates go to the bundle", async () => {
+    const { sdp, candidateMid } = await laneOffer();
+    const rejection = new RtpLaneRejection();
+    const taken = rejection.takeOffer(sdp);
+    expect(taken).not.toContain(RTP_LANE_MID);
+    expect(taken).toMatch(/^a=group:BUNDLE 0\r?$/m);
+    expect(taken.match(/^m=/gm)).toEqual(["m="]);
+    expect(sdp.match(/^m=\w+/gm)).toEqual(["m=video", "m=application"]);
+    // An answer as an engine without the lane makes it: one section, for the data channels.
+    const answer = taken.replace(/a=setup:\w+/, "a=setup:active");
+    const given = rejection.giveAnswer(answer);
+    expect(given.match(/^m=.*$/gm)?.map((line) => line.trim())).toEqual([
+      "m=video 0 UDP/TLS/RTP/SAVPF 96",
+      expect.stringMatching(/^m=application /),
+    ]);
+    expect(given).toContain(`a=mid:${RTP_LANE_MID}`);
+    expect(candidateMid).toBe(RTP_LANE_MID); // libdatachannel gathers on the bundle's first mid
+    expect(rejection.candidateMid(candidateMid)).toBe("0");
+    // An offer without the lane passes untouched.
+    const plain = new RtpLaneRejection();
+    expect(plain.takeOffer(taken)).toBe(taken);
+    expect(plain.giveAnswer(answer)).toBe(answer);
+  });
+});
+
+describe("RTP packets", () => {
+  const header = { payloadType: 96, sequence: 65_535, timestamp: 2 ** 32 + 5, ssrc: 0xdeadbeef };
+
+  it("carry a piece whole, and only of the lane's payload type", () => {
+    const piece = Uint8Array.from([1, 2, 3, 4, 5]);
+    const packet = writeRtpPacket(header, piece);
+    expect(packet.byteLength).toBe(17);
+    expect(rtpPayload(packet, 96)).toEqual(piece);
+    expect(rtpPayload(packet, 97)).toBeUndefined();
+    expect(rtpPayload(writeRtpPacket(header, new Uint8Array(0)), 96)).toEqual(new Uint8Array(0));
+  });
+
+  it("past CSRCs, an extension and padding; a packet shorter than its header says is refused", () => {
+    // Version 2, padding, extension, one CSRC; payload type 96.
+    const head = [0xb1, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
+    const csrc = [0, 0, 0, 9];
+    const extension = [0xbe, 0xde, 0, 1, 7, 7, 7, 7];
+    const packet = Uint8Array.from([...head, ...csrc, ...extension, 42, 43, 0, 0, 3]);
+    expect(rtpPayload(packet, 96)).toEqual(Uint8Array.from([42, 43]));
+    for (const length of [0, 11, 16, 20, 23]) {
+      expect(rtpPayload(packet.subarray(0, length), 96)).toBeUndefined();
+    }
+    // An extension longer than the packet, padding longer than the payload, RTCP, version 1.
+    const long = Uint8Array.from([0x90, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xbe, 0xde, 0, 9, 1]);
+    const padded = Uint8Array.from([0xa0, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 1, 200]);
+    const rtcp = Uint8Array.from([0x80, 200, 0, 6, ...new Array(24).fill(0)]);
+    const v1 = Uint8Array.from([0x40, 96, ...new Array(14).fill(0)]);
+    for (const bad of [long, padded, rtcp, v1]) expect(rtpPayload(bad, 96)).toBeUndefined();
+    // Random bytes: never a throw.
+    for (let i = 0; i < 2000; i++) {
+      const random = Uint8Array.from({ length: i % 40 }, () => Math.floor(Math.random() * 256));
+      expect(() => rtpPayload(random, 96)).not.toThrow();
+    }
+  });
+});
