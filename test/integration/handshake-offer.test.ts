@@ -105,10 +105,12 @@ describe("the offer in the handshake", () => {
       turn: { urls: ["turn:127.0.0.1:9"], secret: "shared", ttlSeconds: 60 },
     });
     let connected!: Awaited<ReturnType<typeof connectClient>>;
-    const lines = await logged("conduit:peer", async () => {
+    const lines = await logged("conduit:peer,conduit:client", async () => {
       connected = await connectClient(res, server, "node-datachannel");
     });
-    expect(connected.client.connectStats()).toMatchObject({
+    // On failure: the timings and why each setup failed (the peer log says).
+    const failure = `${JSON.stringify(connected.client.connectStats())}\n${lines.join("\n")}`;
+    expect(connected.client.connectStats(), failure).toMatchObject({
       link: "webrtc",
       offerInHandshake: false,
     });
