@@ -15,6 +15,11 @@ const HEADROOM = 2;
 const START_WINDOW_BYTES = 32 * 1024;
 const START_INCREASE = 2;
 const START_MIN_ROUND_TRIP_MS = 30;
+/** Until the first round trip is measured (the echo of the link's first report), the start
+ * rate assumes this one: an application that follows the capacity advice has a figure for
+ * its first frames, and they are paced instead of sent at whatever size it picked without
+ * one (on loopback the echo comes within a millisecond, and the lane is unpaced from then). */
+const UNMEASURED_ROUND_TRIP_MS = 100;
 /** A loss sample this heavy is a path that carries less than is sent, queue or not (a shallow
  * buffer, a policer): the rate is cut as for a queue. The random loss repair mends stays well
  * under it; on the RTP lane, which no congestion window holds back, this is the one response
@@ -36,7 +41,7 @@ const SHARE_WEIGHT = 0.1;
  * cannot.
  */
 export class RealtimePacer {
-  private rate = Number.POSITIVE_INFINITY;
+  private rate = START_WINDOW_BYTES / (UNMEASURED_ROUND_TRIP_MS / 1000);
   /** Before the first loss sample: the shortest round trip seen. */
   private starting: { roundTripMs: number } | undefined = { roundTripMs: Number.POSITIVE_INFINITY };
   private tokens = 0;
