@@ -17,7 +17,7 @@ import {
 } from "./engine.js";
 import { iceUrls, parseIceUrl } from "./ice-servers.js";
 import { NdcRtpLane } from "./ndc-rtp-lane.js";
-import { RTP_LANE_MID } from "./rtp-lane-sdp.js";
+import { RTP_LANE_MID, withLaneSsrc } from "./rtp-lane-sdp.js";
 
 const debug = log("peer");
 
@@ -90,8 +90,11 @@ class NdcPeer implements EnginePeer {
     const onError = (err: unknown) => debug("%s callback error: %O", id, err);
     this.pc.onLocalDescription(
       guard((sdp: string, type: string) => {
-        if (type === "offer" || type === "answer")
-          handlers.signal({ kind: "description", type, sdp });
+        if (type === "offer") handlers.signal({ kind: "description", type, sdp });
+        if (type === "answer") {
+          const answer = this.rtpLane ? withLaneSsrc(sdp, this.rtpLane.ssrc) : sdp;
+          handlers.signal({ kind: "description", type, sdp: answer });
+        }
       }, onError),
     );
     this.pc.onLocalCandidate(

@@ -1,5 +1,4 @@
 import { CandidateQueue, type SignalMessage } from "./engine.js";
-import { RtpLaneRejection } from "./rtp-lane-sdp.js";
 
 /** The part of the W3C RTCPeerConnection API that offer/answer needs (browser and werift). */
 export interface W3cConnection {
@@ -18,8 +17,6 @@ export interface W3cConnection {
  */
 export class W3cNegotiation {
   private readonly candidates = new CandidateQueue();
-  /** These engines have no RTP lane: an offer's is answered rejected. */
-  private readonly rtpLane = new RtpLaneRejection();
 
   constructor(
     private readonly pc: W3cConnection,
@@ -34,30 +31,22 @@ export class W3cNegotiation {
   async applyRemote(message: SignalMessage): Promise<void> {
     if (message.kind === "candidate") {
       if (!this.candidates.hold(message.candidate, message.mid)) {
-        await this.addCandidate(message.candidate, message.mid);
+        await this.pc.addIceCandidate({ candidate: message.candidate, sdpMid: message.mid });
       }
       return;
     }
-    const sdp = message.type === "offer" ? this.rtpLane.takeOffer(message.sdp) : message.sdp;
-    await this.pc.setRemoteDescription({ type: message.type, sdp });
+    await this.pc.setRemoteDescription({ type: message.type, sdp: message.sdp });
     if (message.type === "offer") {
       await this.pc.setLocalDescription(await this.pc.createAnswer());
       this.emitLocalDescription("answer");
     }
-    for (const c of this.candidates.release()) await this.addCandidate(c.candidate, c.mid);
-  }
-
-  private async addCandidate(candidate: string, mid: string): Promise<void> {
-    await this.pc.addIceCandidate({ candidate, sdpMid: this.rtpLane.candidateMid(mid) });
+    for (const c of this.candidates.release()) {
+      await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.mid });
+    }
   }
 
   private emitLocalDescription(type: "offer" | "answer"): void {
     const sdp = this.pc.localDescription?.sdp;
-    if (!sdp) return;
-    this.emit({
-      kind: "description",
-      type,
-      sdp: type === "answer" ? this.rtpLane.giveAnswer(sdp) : sdp,
-    });
+    if (sdp) this.emit({ kind: "description", type, sdp });
   }
 }

@@ -17,6 +17,7 @@ import {
 import { rtcIceServer } from "./ice-servers.js";
 import { W3cNegotiation } from "./w3c-negotiation.js";
 import { applyWeriftFixes } from "./werift-fixes.js";
+import { rtpLaneCodec, WeriftRtpLane } from "./werift-rtp-lane.js";
 import { holdWindowFloor } from "./werift-window.js";
 
 applyWeriftFixes(werift);
@@ -33,6 +34,7 @@ class WeriftPeer implements EnginePeer {
   private readonly negotiation: W3cNegotiation;
   private closed = false;
   private readonly watchedDtls = new WeakSet<object>();
+  private rtpLane: WeriftRtpLane | undefined;
 
   constructor(
     private readonly id: string,
@@ -44,6 +46,12 @@ class WeriftPeer implements EnginePeer {
       // Passing the list explicitly (even empty) replaces werift's default public STUN server.
       iceServers: config.iceServers.map(rtcIceServer),
       iceTransportPolicy: config.iceTransportPolicy,
+      // The RTP lane's codec, and no other: conduit carries no audio or video of its own.
+      codecs: { audio: [], video: [rtpLaneCodec(werift)] },
+      // One transport for the lane and the channels. Unbundled, werift gathered one per
+      // section, and the one the bundle left out was never closed (its socket kept the
+      // process alive).
+      bundlePolicy: "max-bundle",
       ...(bind
         ? {
             iceInterfaceAddresses: isIPv4(bind) ? { udp4: bind } : { udp6: bind },
@@ -74,6 +82,16 @@ class WeriftPeer implements EnginePeer {
       }, onError),
     );
     this.pc.connectionStateChange.subscribe(guard((state) => handlers.stateChange(state), onError));
+    // Answerer: the offer's RTP lane (left receive-only and unread when no lane was created).
+    this.pc.onTransceiverAdded.subscribe(
+      guard((transceiver: werift.RTCRtpTransceiver) => this.rtpLane?.attach(transceiver), onError),
+    );
+  }
+
+  createRtpLane(message: (piece: Uint8Array) => void): WeriftRtpLane {
+    const dtlsConnected = () => this.pc.dtlsTransports.some((dtls) => dtls.state === "connected");
+    this.rtpLane = new WeriftRtpLane(this.id, dtlsConnected, message);
+    return this.rtpLane;
   }
 
   /** werift's "connected" comes once SCTP is up too: DTLS is watched on its transports. */
@@ -127,6 +145,7 @@ class WeriftPeer implements EnginePeer {
   }
 
   startOffer(): Promise<void> {
+    this.rtpLane?.addTo(this.pc);
     return this.negotiation.startOffer();
   }
 

@@ -1,10 +1,10 @@
-// The RTP lane (docs/PROTOCOL.md §5.5): between node-datachannel ends, coded realtime pieces
-// can go as RTP packets beside the data channels. The offer carries its media section; a
-// node-datachannel answerer takes it and both ends hear each other on it; werift (and any
-// W3C engine) answers it rejected in its place, and the link opens without it.
+// The RTP lane (docs/PROTOCOL.md §5.5): between Node ends (node-datachannel or werift, in
+// any pairing), coded realtime pieces can go as RTP packets beside the data channels. The
+// offer carries its media section; the answerer takes it and both ends hear each other on
+// it; a browser answers it rejected in its place, and the link opens without it.
 import nodeDataChannel from "node-datachannel";
 import { afterEach, describe, expect, it } from "vitest";
-import { RTP_LANE_MID, RtpLaneRejection } from "../../src/peer/rtp-lane-sdp.js";
+import { RTP_LANE_MID, withLaneSsrc } from "../../src/peer/rtp-lane-sdp.js";
 import { rtpPayload, writeRtpPacket } from "../../src/wire/rtp.js";
 import { connectClient, Resources, startServer, until } from "../helpers/net.js";
 
@@ -55,65 +55,51 @@ async function laneOffer(): Promise<{ sdp: string; candidateMid: string }> {
 }
 
 describe("RTP lane", () => {
-  it("node-datachannel at both ends: each end hears the other on the lane, and realtime flows", async () => {
-    const { server, streams } = await startServer(res, "node-datachannel");
-    const { client, streams: clientStreams } = await connectClient(res, server, "node-datachannel");
-    await until(
-      () =>
-        client.linkStats()?.rtpLane?.open === true &&
-        server.clientStats()[0]?.rtpLane?.open === true,
-      "the lane open at both ends",
-    );
-    expect(server.clientStats()[0]?.transport).toBe("webrtc");
-    await expectRealtimeFlows(streams, clientStreams);
-    // Path reports go on the lane once it is open.
-    await until(
-      () => (client.linkStats()?.rtpLane?.packetsReceived ?? 0) > 0,
-      "a report on the lane",
-    );
-  });
-
   it.each([
+    ["node-datachannel", "node-datachannel"],
     ["node-datachannel", "werift"],
     ["werift", "node-datachannel"],
+    ["werift", "werift"],
   ] as const)(
-    "a %s client and a %s server: the link opens without the lane",
+    "a %s client and a %s server: each end hears the other on the lane, and realtime flows",
     async (clientEngine, serverEngine) => {
       const { server, streams } = await startServer(res, serverEngine);
       const { client, streams: clientStreams } = await connectClient(res, server, clientEngine);
-      await until(() => server.clientStats()[0]?.transport === "webrtc", "a WebRTC link");
+      await until(
+        () =>
+          client.linkStats()?.rtpLane?.open === true &&
+          server.clientStats()[0]?.rtpLane?.open === true,
+        "the lane open at both ends",
+      );
+      expect(server.clientStats()[0]?.transport).toBe("webrtc");
       await expectRealtimeFlows(streams, clientStreams);
-      // The node-datachannel end has a lane that never opens; werift has none.
-      const lanes = [client.linkStats()?.rtpLane, server.clientStats()[0]?.rtpLane];
-      expect(lanes.map((lane) => lane?.open)).toEqual([
-        clientEngine === "werift" ? undefined : false,
-        serverEngine === "werift" ? undefined : false,
-      ]);
+      // Path reports go on the lane once it is open, both ways.
+      await until(
+        () =>
+          (client.linkStats()?.rtpLane?.packetsReceived ?? 0) > 0 &&
+          (server.clientStats()[0]?.rtpLane?.packetsReceived ?? 0) > 0,
+        "a report on the lane, each way",
+      );
     },
   );
 
-  it("a W3C engine's answer has the lane's section back in its place, rejected; its candidates go to the bundle", async () => {
-    const { sdp, candidateMid } = await laneOffer();
-    const rejection = new RtpLaneRejection();
-    const taken = rejection.takeOffer(sdp);
-    expect(taken).not.toContain(RTP_LANE_MID);
-    expect(taken).toMatch(/^a=group:BUNDLE 0\r?$/m);
-    expect(taken.match(/^m=/gm)).toEqual(["m="]);
-    expect(sdp.match(/^m=\w+/gm)).toEqual(["m=video", "m=application"]);
-    // An answer as an engine without the lane makes it: one section, for the data channels.
-    const answer = taken.replace(/a=setup:\w+/, "a=setup:active");
-    const given = rejection.giveAnswer(answer);
-    expect(given.match(/^m=.*$/gm)?.map((line) => line.trim())).toEqual([
-      "m=video 0 UDP/TLS/RTP/SAVPF 96",
-      expect.stringMatching(/^m=application /),
-    ]);
-    expect(given).toContain(`a=mid:${RTP_LANE_MID}`);
-    expect(candidateMid).toBe(RTP_LANE_MID); // libdatachannel gathers on the bundle's first mid
-    expect(rejection.candidateMid(candidateMid)).toBe("0");
-    // An offer without the lane passes untouched.
-    const plain = new RtpLaneRejection();
-    expect(plain.takeOffer(taken)).toBe(taken);
-    expect(plain.giveAnswer(answer)).toBe(answer);
+  it("libdatachannel's answer names the SSRC its end of the lane sends with (werift routes by it)", () => {
+    const answer = [
+      "v=0",
+      "m=video 9 UDP/TLS/RTP/SAVPF 96",
+      `a=mid:${RTP_LANE_MID}`,
+      "a=rtpmap:96 conduit/90000",
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+      "a=mid:0",
+      "",
+    ].join("\r\n");
+    const named = withLaneSsrc(answer, 1234);
+    expect(named.match(/^a=ssrc:.*$/gm)).toEqual(["a=ssrc:1234 cname:conduit"]);
+    expect(named.indexOf("a=ssrc:1234")).toBeLessThan(named.indexOf("m=application"));
+    // Named once; a description without the lane is left as it is.
+    expect(withLaneSsrc(named, 99)).toBe(named);
+    const plain = answer.replace(/m=video[^]*?(?=m=application)/, "");
+    expect(withLaneSsrc(plain, 1234)).toBe(plain);
   });
 });
 
