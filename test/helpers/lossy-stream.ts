@@ -33,7 +33,7 @@ export interface LossyRun {
   congestionControl?: string | undefined;
   /** The server's view of the one subscriber (conduit only). */
   sender?: SubscriberStats | undefined;
-  /** The server's RTP lane to the viewer, as the last frame went (node-datachannel only). */
+  /** The server's RTP lane to the viewer, as the last frame went (conduit only). */
   rtpLane?: ClientStats["rtpLane"];
   /** conduit: each frame sent (frame n at n − 1), its size and the server's capacity estimate
    * for the viewer's path when it went (NaN while it had none). */
