@@ -93,7 +93,7 @@ export interface LinkStats {
   path: PathReport | undefined;
   /** Keepalives heard from the other end: they go on while no data flows. */
   keepalivesReceived: number;
-  /** The RTP lane (node-datachannel at both ends, coded links): open once the other end is
+  /** The RTP lane (Node engines at both ends, coded links): open once the other end is
    * heard on it; realtime pieces go there while the pacer paces them. */
   rtpLane: { open: boolean; packetsSent: number; packetsReceived: number } | undefined;
 }
