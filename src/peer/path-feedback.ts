@@ -16,8 +16,8 @@ export interface PathStats {
   deliveredBytesPerSecond: number | undefined;
   /** Message bytes per second the path carries without queueing, as the reports tell: the
    * rate this end paces its realtime lane at, less what repair and piece headers take of it
-   * (undefined: not paced, a short path that has shown no loss). Frame sizes or encoder bitrates that fit in it arrive
-   * whole and fresh. */
+   * (undefined: not paced, a short path that has shown no loss). Frame sizes or encoder
+   * bitrates that fit in it arrive whole and fresh. */
   capacityBytesPerSecond: number | undefined;
 }
 
