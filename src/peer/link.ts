@@ -297,8 +297,9 @@ export class PeerLink extends Emitter<LinkEvents> {
       const first = !feedback.heardFromOtherEnd;
       feedback.pacer.keepsPacing = this.lanes.realtime.rtp?.isOpen() === true;
       feedback.onReport(readReport(data));
+      this.lanes.realtime.sender.paceChanged();
       // Echoed at once, so the other end learns the round trip (and its start rate) now.
-      if (first) this.sendReport(feedback);
+      if (first) sendReport(this.id, this.lanes.realtime, feedback);
       this.peer.setRealtimeRate?.(feedback.pacer.bytesPerSecond, feedback.stats.rttMs);
       this.emit("path", this.stats().path as PathReport);
     } catch (err) {
@@ -312,21 +313,12 @@ export class PeerLink extends Emitter<LinkEvents> {
     const feedback = this.feedback;
     if (!feedback) return;
     // One at once: its echo gives this end the round trip before data flows.
-    this.sendReport(feedback);
-    this.reportTimer = setInterval(() => this.sendReport(feedback), REPORT_INTERVAL_MS);
+    sendReport(this.id, this.lanes.realtime, feedback);
+    this.reportTimer = setInterval(
+      () => sendReport(this.id, this.lanes.realtime, feedback),
+      REPORT_INTERVAL_MS,
+    );
     (this.reportTimer as { unref?: () => void }).unref?.();
-  }
-
-  private sendReport(feedback: PathFeedback): void {
-    const { channel, rtp } = this.lanes.realtime;
-    try {
-      // A report counts the pieces sent before it: it goes the way they went, behind them.
-      if (rtp?.isOpen()) rtp.send(feedback.nextReport());
-      else if (channel.isOpen()) channel.send(feedback.nextReport());
-      if (!rtp?.isOpen()) rtp?.hello();
-    } catch (err) {
-      debug("%s report failed: %O", this.id, err);
-    }
   }
 
   private checkOpen(): void {
@@ -361,6 +353,21 @@ export class PeerLink extends Emitter<LinkEvents> {
 
 function laneStats(lane: Lane): LinkStats["lanes"][Delivery] {
   return { ...lane.reassembler.stats, bufferedAmount: lane.open ? lane.sender.bufferedAmount : 0 };
+}
+
+/** A report counts the pieces sent before it: it goes the way they go, behind them (pieces
+ * take the RTP lane only while paced). One that overtook them would count them lost: on
+ * loopback, where big frames wait in SCTP, that read as heavy loss and paced a clean path. */
+function sendReport(id: string, lane: Lane, feedback: PathFeedback): void {
+  const { channel, rtp } = lane;
+  try {
+    const piecesViaRtp = rtp?.isOpen() === true && Number.isFinite(feedback.pacer.bytesPerSecond);
+    if (piecesViaRtp) rtp.send(feedback.nextReport());
+    else if (channel.isOpen()) channel.send(feedback.nextReport());
+    if (!rtp?.isOpen()) rtp?.hello();
+  } catch (err) {
+    debug("%s report failed: %O", id, err);
+  }
 }
 
 function rtpLaneStats(rtp: EngineRtpLane): NonNullable<LinkStats["rtpLane"]> {

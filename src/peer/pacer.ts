@@ -15,10 +15,10 @@ const HEADROOM = 2;
 const START_WINDOW_BYTES = 32 * 1024;
 const START_INCREASE = 2;
 const START_MIN_ROUND_TRIP_MS = 30;
-/** Until the first round trip is measured (the echo of the link's first report), the start
- * rate assumes this one: an application that follows the capacity advice has a figure for
- * its first frames, and they are paced instead of sent at whatever size it picked without
- * one (on loopback the echo comes within a millisecond, and the lane is unpaced from then). */
+/** Until the first round trip is measured (the echo of the link's first report), the capacity
+ * advice assumes this one, so an application that follows it has a figure for its first
+ * frames rather than its own guess. The lane itself is not paced on it: a first message
+ * paced at it on loopback waited seconds when the echo came late on a busy machine. */
 const UNMEASURED_ROUND_TRIP_MS = 100;
 /** A loss sample this heavy is a path that carries less than is sent, queue or not (a shallow
  * buffer, a policer): the rate is cut as for a queue. The random loss repair mends stays well
@@ -41,7 +41,7 @@ const SHARE_WEIGHT = 0.1;
  * cannot.
  */
 export class RealtimePacer {
-  private rate = START_WINDOW_BYTES / (UNMEASURED_ROUND_TRIP_MS / 1000);
+  private rate = Number.POSITIVE_INFINITY;
   /** Before the first loss sample: the shortest round trip seen. */
   private starting: { roundTripMs: number } | undefined = { roundTripMs: Number.POSITIVE_INFINITY };
   private tokens = 0;
@@ -58,9 +58,13 @@ export class RealtimePacer {
     return this.rate;
   }
 
-  /** The part of that rate left for messages' own bytes, at the repair they need now. */
+  /** The part of that rate left for messages' own bytes, at the repair they need now: the
+   * capacity advice (Infinity: no limit seen). Before any round trip is measured, the start
+   * rate of a path UNMEASURED_ROUND_TRIP_MS long. */
   get payloadBytesPerSecond(): number {
-    return this.rate * this.payloadShare;
+    const unmeasured = this.starting?.roundTripMs === Number.POSITIVE_INFINITY;
+    const rate = unmeasured ? START_WINDOW_BYTES / (UNMEASURED_ROUND_TRIP_MS / 1000) : this.rate;
+    return rate * this.payloadShare;
   }
 
   /** A round trip was measured: before the first loss sample, it sets the start rate. */

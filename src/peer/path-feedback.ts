@@ -176,7 +176,7 @@ export class PathFeedback {
       clockOffsetMs: this.signaledOffsetMs ?? best?.offsetMs,
       loss: this.lossEstimate,
       deliveredBytesPerSecond: this.delivered,
-      capacityBytesPerSecond: Number.isFinite(this.pacer.bytesPerSecond)
+      capacityBytesPerSecond: Number.isFinite(this.pacer.payloadBytesPerSecond)
         ? this.pacer.payloadBytesPerSecond
         : undefined,
     };

@@ -218,6 +218,16 @@ export class ChannelSender {
     this.pump();
   }
 
+  /** The pacer's rate may have changed (a report came): a wait it set is measured again. A
+   * first message paced at the start rate, before the round trip was known, otherwise held
+   * the lane for its whole wait after the path turned out short and unpaced. */
+  paceChanged(): void {
+    if (!this.paceTimer) return;
+    clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
+    this.pump();
+  }
+
   remove(target: OutboundQueue): void {
     this.ready.delete(target);
   }

@@ -235,7 +235,6 @@ describe("path reports", () => {
     const lossSeen = (pieceBytes: number, sent: number, came: number) => {
       const a = new PathFeedback();
       const b = new PathFeedback();
-      a.pacer.roundTrip(1); // a short path: no repair planned before the first sample
       b.onReport(readReport(a.nextReport())); // b starts counting
       for (let i = 0; i < sent; i++) a.sent(new Uint8Array(pieceBytes));
       for (let i = 0; i < came; i++) b.received(pieceBytes, true);
@@ -293,12 +292,13 @@ describe("queueing delay and pacing", () => {
 
   it("on a long path the pacer starts at 32 KB per round trip, doubles while no queue builds, and leaves a clean path at its first loss sample", () => {
     const pacer = new RealtimePacer();
-    // No round trip measured yet: paced as if it were 100 ms, so capacity advice exists.
-    expect(pacer.bytesPerSecond).toBe((32 * 1024) / 0.1);
-    pacer.onReport(5, 100_000, 0); // not past twice what arrived
-    expect(pacer.bytesPerSecond).toBe((32 * 1024) / 0.1);
+    // No round trip measured yet: unpaced, but the advice is the start rate of a 100 ms path.
+    pacer.onReport(5, 100_000, 0);
+    expect(pacer.bytesPerSecond).toBe(Number.POSITIVE_INFINITY);
+    expect(pacer.payloadBytesPerSecond).toBe((32 * 1024) / 0.1);
     pacer.roundTrip(60);
     expect(pacer.bytesPerSecond).toBe((32 * 1024) / 0.06);
+    expect(pacer.payloadBytesPerSecond).toBe((32 * 1024) / 0.06);
     pacer.roundTrip(70); // only a shorter one counts, and only the first sets the rate
     pacer.roundTrip(50);
     expect(pacer.bytesPerSecond).toBe((32 * 1024) / 0.06);
