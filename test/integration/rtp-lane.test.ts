@@ -73,13 +73,8 @@ describe("RTP lane", () => {
       );
       expect(server.clientStats()[0]?.transport).toBe("webrtc");
       await expectRealtimeFlows(streams, clientStreams);
-      // Path reports go on the lane once it is open, both ways.
-      await until(
-        () =>
-          (client.linkStats()?.rtpLane?.packetsReceived ?? 0) > 0 &&
-          (server.clientStats()[0]?.rtpLane?.packetsReceived ?? 0) > 0,
-        "a report on the lane, each way",
-      );
+      // On loopback the lane is not paced, so pieces and reports stay on the channel; what
+      // the lane carries across a long path, each way, test/loss checks.
     },
   );
 
