@@ -20,7 +20,12 @@ import type { ImpairedLink } from "../test/helpers/impaired-link.js";
 import { FPS, type LossyRun } from "../test/helpers/lossy-stream.js";
 import { pattern, type Resources } from "../test/helpers/net.js";
 import { createWrapper } from "../test/helpers/netns.js";
-import { type FrameMessage, sendFrames, summarize } from "../test/helpers/timed-frames.js";
+import {
+  adviceFrameBytes,
+  type FrameMessage,
+  sendFrames,
+  summarize,
+} from "../test/helpers/timed-frames.js";
 import type { BulkRun, Run } from "./wan.js";
 
 const FRAME_BYTES = 50_000;
@@ -88,13 +93,17 @@ async function setUp(res: Resources, link: ImpairedLink, engine: EngineName) {
     await client.connect();
     window.client = client;
   })()`);
-  return { streams, page };
+  return { server, streams, page };
 }
 
 /** Chromium subscribes; the server (on `engine`) pushes. */
-export function chromiumReceives(engine: EngineName, delivery: Delivery): Run {
+export function chromiumReceives(
+  engine: EngineName,
+  delivery: Delivery,
+  followAdvice = false,
+): Run {
   return async (res, link, frames, loss, graceMs) => {
-    const { streams, page } = await setUp(res, link, engine);
+    const { server, streams, page } = await setUp(res, link, engine);
     // Reliable: a buffer for every frame, as the Node viewer's rows have.
     const stream = streams.create("frames", { delivery, bufferSize: frames });
     const subscribed = new Promise<void>((resolve) => stream.onSubscribe(() => resolve()));
@@ -116,7 +125,15 @@ export function chromiumReceives(engine: EngineName, delivery: Delivery): Run {
     await subscribed;
     link.setLoss(loss);
     try {
-      await sendFrames(frames, FPS, FRAME_BYTES, (m) => stream.push(m));
+      const frameBytes = () =>
+        followAdvice
+          ? adviceFrameBytes(
+              server.clientStats()[0]?.path?.capacityBytesPerSecond,
+              FPS,
+              FRAME_BYTES,
+            )
+          : FRAME_BYTES;
+      await sendFrames(frames, FPS, frameBytes, (m) => stream.push(m));
       await stream.close();
       const result = await Promise.race([
         arrivals,

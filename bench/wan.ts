@@ -93,10 +93,15 @@ export const BROWSER_WAN_SYSTEMS: [string, Run][] = browserUnavailable()
         chromiumReceives("node-datachannel", "realtime"),
       ],
       [
+        "conduit:chromium ← node-datachannel realtime, advice",
+        chromiumReceives("node-datachannel", "realtime", true),
+      ],
+      [
         "conduit:chromium ← node-datachannel reliable",
         chromiumReceives("node-datachannel", "reliable"),
       ],
       ["conduit:chromium ← werift realtime", chromiumReceives("werift", "realtime")],
+      ["conduit:chromium ← werift realtime, advice", chromiumReceives("werift", "realtime", true)],
       ["conduit:chromium ← werift reliable", chromiumReceives("werift", "reliable")],
       ["conduit:chromium → node-datachannel realtime", chromiumSends("node-datachannel")],
     ];

@@ -8,7 +8,7 @@ import type { ClientStats, Delivery, EngineName, SubscriberStats } from "../../s
 import type { ImpairedLink } from "./impaired-link.js";
 import { pattern, type Resources, startServer } from "./net.js";
 import { exitCode, lineMatching, runTs } from "./process.js";
-import { type ReceiveSummary, sendFrames } from "./timed-frames.js";
+import { adviceFrameBytes, type ReceiveSummary, sendFrames } from "./timed-frames.js";
 
 export const FPS = 30;
 export const FRAME_BYTES = 50_000;
@@ -117,11 +117,9 @@ export async function streamConduit(
   const sent: { bytes: number; capacity: number }[] = [];
   const frameSize = () => {
     const capacity = server.clientStats()[0]?.path?.capacityBytesPerSecond;
-    const share = options.adviceShare ?? 0.8;
-    const bytes =
-      options.followAdvice && capacity !== undefined
-        ? Math.round(Math.max(2_000, Math.min(frameBytes, (share * capacity) / FPS)))
-        : frameBytes;
+    const bytes = options.followAdvice
+      ? adviceFrameBytes(capacity, FPS, frameBytes, options.adviceShare)
+      : frameBytes;
     sent.push({ bytes, capacity: capacity ?? Number.NaN });
     return bytes;
   };

@@ -21,6 +21,18 @@ export function frameIsIntact(m: FrameMessage): boolean {
 
 /** Sends frames 1..count at `fps`, on schedule: a late tick does not push the others back.
  * `size`: bytes per frame, or a function picking each frame's (a sender following advice). */
+/** What an encoder that follows conduit's rate advice makes of it: a frame of `share` of a
+ * second's capacity at `fps` (2 KB at least, `maxBytes` at most), or `maxBytes` with none. */
+export function adviceFrameBytes(
+  capacity: number | undefined,
+  fps: number,
+  maxBytes: number,
+  share = 0.8,
+): number {
+  if (capacity === undefined) return maxBytes;
+  return Math.round(Math.max(2_000, Math.min(maxBytes, (share * capacity) / fps)));
+}
+
 export async function sendFrames(
   count: number,
   fps: number,
