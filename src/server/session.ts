@@ -41,7 +41,7 @@ export interface ClientStats {
   /** On a protocol-3 WebRTC link: what the reports say of the path to the client (see
    * `Client.linkStats`). */
   path?: PathReport | undefined;
-  /** Between node-datachannel ends: the RTP lane the realtime pieces take while paced (see
+  /** Between Node ends (either engine): the RTP lane the realtime pieces take while paced (see
    * `Client.linkStats`). */
   rtpLane?: LinkStats["rtpLane"];
 }
