@@ -90,9 +90,9 @@ export interface EngineRtpLane {
 export interface EnginePeer {
   /** Negotiated channels: create them all before `startOffer()` / the remote offer. */
   createChannel(spec: ChannelSpec, handlers: ChannelHandlers): EngineChannel;
-  /** The RTP lane, where the engine has one (undefined: not here): create it before
-   * `startOffer()` / the remote offer. `message` gets each piece that arrives on it. */
-  createRtpLane?(message: (piece: Uint8Array) => void): EngineRtpLane | undefined;
+  /** The RTP lane, where the engine has one: create it before `startOffer()` / the remote
+   * offer. `message` gets each piece that arrives on it. */
+  createRtpLane?(message: (piece: Uint8Array) => void): EngineRtpLane;
   /** Offerer only: emits the offer (and candidates) through `signal`. */
   startOffer(): Promise<void>;
   /** Applies a remote description or candidate; answers an offer. Candidates that arrive

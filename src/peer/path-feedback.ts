@@ -171,14 +171,13 @@ export class PathFeedback {
 
   get stats(): PathStats {
     const best = this.bestSample();
+    const capacity = this.pacer.payloadBytesPerSecond;
     return {
       rttMs: best?.rttMs,
       clockOffsetMs: this.signaledOffsetMs ?? best?.offsetMs,
       loss: this.lossEstimate,
       deliveredBytesPerSecond: this.delivered,
-      capacityBytesPerSecond: Number.isFinite(this.pacer.payloadBytesPerSecond)
-        ? this.pacer.payloadBytesPerSecond
-        : undefined,
+      capacityBytesPerSecond: Number.isFinite(capacity) ? capacity : undefined,
     };
   }
 
